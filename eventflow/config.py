@@ -1,0 +1,45 @@
+"""Per-operation options. Frozen so one config object can be shared by many calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from eventflow.retry import RetryStrategy
+from eventflow.serdes import SerDes
+
+
+class StepSemantics(StrEnum):
+    """How often a step's code may run per retry when an invocation dies mid-step.
+
+    AT_LEAST_ONCE_PER_RETRY: START goes out with the result; a crash re-runs the attempt.
+    AT_MOST_ONCE_PER_RETRY: START is acknowledged before the code runs; an attempt found STARTED on
+    replay was interrupted, is not run again, and counts as a failed attempt.
+    """
+
+    AT_LEAST_ONCE_PER_RETRY = "AT_LEAST_ONCE_PER_RETRY"
+    AT_MOST_ONCE_PER_RETRY = "AT_MOST_ONCE_PER_RETRY"
+
+
+@dataclass(frozen=True, slots=True)
+class StepConfig:
+    """Options of `step`. ``retry_strategy=None`` uses `RetryPresets.default()`."""
+
+    retry_strategy: RetryStrategy | None = None
+    semantics: StepSemantics = StepSemantics.AT_LEAST_ONCE_PER_RETRY
+    serdes: SerDes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChildConfig:
+    """Options of `child_context`.
+
+    ``sub_type`` labels a custom construct built from a child context; ``summary`` produces the payload
+    checkpointed in place of a result over 256 KiB (the children are then replayed to rebuild it).
+    """
+
+    serdes: SerDes | None = None
+    sub_type: str | None = None
+    summary: Callable[[Any], str] | None = None

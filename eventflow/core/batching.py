@@ -1,0 +1,53 @@
+"""Cutting the pending updates into checkpoint calls the service accepts (PROTOCOL.md §6).
+
+Updates keep their emission order. A new batch starts when the current one would exceed the official
+SDK's caps (250 updates, 750 KiB) or would carry a second update for an id it already holds; the one
+exception is a STEP or CONTEXT START followed by its completion, which may travel together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eventflow.events.enums import OperationAction, OperationType
+from eventflow.events.wire import OperationUpdate
+
+MAX_BATCH_UPDATES = 250
+MAX_BATCH_BYTES = 750 * 1024
+_UPDATE_OVERHEAD = 256  # ids, enums and JSON punctuation of one update, generously
+_PAIRABLE = (OperationType.STEP, OperationType.CONTEXT)
+
+
+def update_size(update: OperationUpdate) -> int:
+    """An upper-bound estimate of an update's size on the wire."""
+    size = _UPDATE_OVERHEAD + len(update.payload or "")
+    error = update.error
+    if error is not None:
+        size += len(error.error_message or "") + len(error.error_data or "")
+        size += sum(len(line) for line in error.stack_trace or ())
+    return size
+
+
+def split_batches(updates: Sequence[OperationUpdate]) -> list[list[OperationUpdate]]:
+    """The updates cut into batches, in order, each one legal on its own."""
+    batches: list[list[OperationUpdate]] = []
+    batch: list[OperationUpdate] = []
+    actions: dict[str, OperationAction] = {}
+    size = 0
+    for update in updates:
+        u_size = update_size(update)
+        previous = actions.get(update.id)
+        repeats = previous is not None and not (
+            previous is OperationAction.START
+            and update.action is not OperationAction.START
+            and update.type in _PAIRABLE
+        )
+        if batch and (repeats or len(batch) >= MAX_BATCH_UPDATES or size + u_size > MAX_BATCH_BYTES):
+            batches.append(batch)
+            batch, actions, size = [], {}, 0
+        batch.append(update)
+        actions[update.id] = update.action
+        size += u_size
+    if batch:
+        batches.append(batch)
+    return batches

@@ -1,0 +1,98 @@
+"""One invocation from the Lambda input dict to the output dict, as a plan (PROTOCOL.md §2).
+
+Load (and page) the recorded operations, decode the user's event, run the handler in the root
+context, then answer SUCCEEDED with the result, FAILED with the error, or PENDING when the handler
+suspended on something the service will wake it for. A result too large for Lambda's response is
+checkpointed on the EXECUTION operation instead. Errors that a retry could fix (a checkpoint the
+service did not take) propagate, so that Lambda retries the invocation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from eventflow.core.effects import Enter, Flush, LoadPage, Plan
+from eventflow.core.failures import error_object
+from eventflow.core.scope import Scope
+from eventflow.core.state import ExecutionState
+from eventflow.errors import CheckpointError, InvalidInputError, SerDesError, SuspendExecution
+from eventflow.events.enums import InvocationStatus, OperationAction, OperationType
+from eventflow.events.invocation import DurableExecutionInvocationInput
+from eventflow.events.wire import Operation, OperationUpdate
+
+# Lambda's 6 MiB response limit, less room for the output envelope.
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 50
+
+Handler = Callable[[Any, Any], Any]
+
+
+class NothingPendingError(InvalidInputError):
+    """The handler suspended although the service has nothing to wake the execution for."""
+
+
+def invocation_plan(event: Mapping[str, Any], handler: Handler) -> Plan[dict[str, Any]]:
+    """The whole invocation. ``handler(user_event, ctx)`` may return a value or an awaitable."""
+    if not isinstance(event, Mapping):
+        raise InvalidInputError(
+            f"a durable handler takes the durable-execution invocation input (a dict), got {type(event).__name__}"
+        )
+    invocation = DurableExecutionInvocationInput.from_wire(event)
+    initial = invocation.initial_execution_state
+    operations: list[Operation] = list(initial.operations or ()) if initial else []
+    marker = initial.next_marker if initial else None
+    while marker:
+        page = yield LoadPage(invocation.durable_execution_arn, invocation.checkpoint_token, marker)
+        operations.extend(page.operations)
+        marker = page.next_marker
+    state = ExecutionState(invocation.durable_execution_arn, invocation.checkpoint_token, operations)
+    try:
+        user_event = _user_event(state.execution)
+    except SerDesError as exc:
+        return _failed(exc)
+
+    try:
+        result = yield Enter(lambda ctx: handler(user_event, ctx), state, Scope())
+    except SuspendExecution:
+        yield Flush(state)
+        if state.has_pending_work():
+            return {"Status": InvocationStatus.PENDING.value}
+        return _failed(NothingPendingError("the handler suspended but nothing is pending"))
+    except CheckpointError as exc:
+        if exc.terminal:
+            return _failed(exc)
+        raise
+    except Exception as exc:
+        yield Flush(state)
+        return _failed(exc)
+
+    try:
+        payload = json.dumps(result)  # what the official SDK writes, spaces included
+    except (TypeError, ValueError) as exc:
+        return _failed(SerDesError(f"cannot serialize the handler's result ({type(result).__name__}): {exc}"))
+    if len(payload.encode()) > MAX_RESPONSE_BYTES:
+        state.emit(
+            OperationUpdate.model_construct(
+                id=state.execution.id, type=OperationType.EXECUTION, action=OperationAction.SUCCEED,
+                payload=payload,
+            )
+        )
+        payload = ""
+    yield Flush(state)
+    return {"Status": InvocationStatus.SUCCEEDED.value, "Result": payload}
+
+
+def _user_event(execution: Operation) -> Any:
+    details = execution.execution_details
+    raw = details.input_payload if details else None
+    if raw is None or not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise SerDesError(f"the execution's input payload is not JSON: {exc}") from exc
+
+
+def _failed(exc: BaseException) -> dict[str, Any]:
+    return {"Status": InvocationStatus.FAILED.value, "Error": error_object(exc).to_wire()}

@@ -1,0 +1,90 @@
+"""CONTEXT: run a function in a child context with its own id namespace, checkpointed as one result.
+
+START is emitted before the function runs (it travels with the children's first checkpoint); the
+children carry the context's id as ParentId and derive their ids from it. SUCCEED carries the result,
+or, past 256 KiB, a summary with ReplayChildren set: replay then re-enters the function so that the
+children (all replayed from their own checkpoints) rebuild the result. FAIL carries the error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from eventflow.config import ChildConfig
+from eventflow.core.effects import Enter, Flush, Plan
+from eventflow.core.failures import error_object, operation_error
+from eventflow.core.names import resolve_name
+from eventflow.core.scope import Scope
+from eventflow.core.state import ExecutionState
+from eventflow.errors import ChildContextError
+from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
+from eventflow.events.wire import ContextOptions, OperationUpdate
+from eventflow.serdes import DEFAULT_SERDES, SerDesContext, deserialize, round_trip
+
+MAX_PAYLOAD_BYTES = 256 * 1024
+_DEFAULT_CONFIG = ChildConfig()
+
+
+def child_plan(
+    state: ExecutionState,
+    scope: Scope,
+    fn: Callable[[Any], Any],
+    name: str | None,
+    config: ChildConfig | None,
+    op_id: str | None = None,
+) -> Plan[Any]:
+    """Run ``fn`` in a child context. ``op_id`` is given by map/parallel for their items."""
+    config = config or _DEFAULT_CONFIG
+    sub_type = config.sub_type or OperationSubType.RUN_IN_CHILD_CONTEXT
+    name, inferred = resolve_name(name, fn)
+    op_id = op_id or scope.next_id()
+    parent_id = scope.parent_id
+    op = state.recorded(op_id, OperationType.CONTEXT, sub_type, name, parent_id, name_inferred=inferred)
+    serdes = config.serdes or DEFAULT_SERDES
+    sd_context = SerDesContext(op_id, state.arn)
+
+    def update(action: OperationAction, **fields: Any) -> OperationUpdate:
+        return OperationUpdate.model_construct(
+            id=op_id, parent_id=parent_id, name=name, type=OperationType.CONTEXT, sub_type=sub_type,
+            action=action, **fields,
+        )
+
+    finished = False
+    if op is not None:
+        details = op.context_details
+        if op.status == OperationStatus.FAILED:
+            raise operation_error(
+                ChildContextError, details.error if details else None, operation_id=op_id, name=name
+            )
+        finished = op.status == OperationStatus.SUCCEEDED
+        if finished and not (details and details.replay_children):
+            return deserialize(serdes, details.result if details else None, sd_context)
+    else:
+        state.emit(update(OperationAction.START))
+
+    try:
+        value = yield Enter(fn, state, Scope(op_id))
+    except Exception as exc:
+        if finished:
+            raise
+        error = error_object(exc)
+        state.emit(update(OperationAction.FAIL, error=error))
+        yield Flush(state)
+        raise operation_error(ChildContextError, error, operation_id=op_id, name=name) from exc
+    if finished:
+        return value  # rebuilt by replaying the children of a summarised result
+    payload, value = round_trip(serdes, value, sd_context)
+    if len(payload) > MAX_PAYLOAD_BYTES // 4 and len(payload.encode()) > MAX_PAYLOAD_BYTES:
+        summary = config.summary(value) if config.summary else ""
+        state.emit(
+            update(
+                OperationAction.SUCCEED,
+                payload=summary,
+                context_options=ContextOptions.model_construct(replay_children=True),
+            )
+        )
+    else:
+        state.emit(update(OperationAction.SUCCEED, payload=payload))
+    yield Flush(state)
+    return value

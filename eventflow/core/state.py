@@ -1,0 +1,141 @@
+"""Everything one invocation knows about its execution, folded from the event log. No I/O.
+
+`ExecutionState` is loaded with the service's operation snapshots, answers "what is recorded at this
+id?" for replay (checking that the code still asks for the same operation), moves each operation
+through its state machine as updates are emitted, and hands the pending updates out in legal batches.
+A front-end sends those batches and feeds the service's answer back through `acknowledge`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from eventflow.core.batching import split_batches
+from eventflow.errors import InvalidInputError, NonDeterministicExecutionError
+from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
+from eventflow.events.log import EventLog
+from eventflow.events.wire import Operation, OperationUpdate
+from eventflow.machine.table import NEW, next_state
+
+_WAITING_ON_SERVICE = frozenset(
+    {OperationType.WAIT, OperationType.CALLBACK, OperationType.CHAINED_INVOKE}
+)
+
+
+class ExecutionState:
+    """The folded state of one durable execution during one invocation."""
+
+    __slots__ = (
+        "_status",
+        "_types",
+        "arn",
+        "execution",
+        "log",
+        "operations",
+        "pending",
+        "replaying",
+        "token",
+    )
+
+    def __init__(self, arn: str, token: str, operations: Iterable[Operation]) -> None:
+        self.arn = arn
+        self.token = token
+        self.log = EventLog()
+        self.operations: dict[str, Operation] = {}
+        self._status: dict[str, str] = {}
+        self._types: dict[str, OperationType] = {}
+        self.pending: list[OperationUpdate] = []
+        execution: Operation | None = None
+        for op in operations:
+            self._record(op)
+            if op.type == OperationType.EXECUTION and execution is None:
+                execution = op
+        if execution is None:
+            raise InvalidInputError("the execution state holds no EXECUTION operation")
+        self.execution = execution
+        # Replaying while recorded work lies ahead; the plans clear it at the first new operation.
+        self.replaying = len(self.operations) > 1
+
+    # -- replay -----------------------------------------------------------------------------------
+
+    def recorded(
+        self,
+        op_id: str,
+        op_type: OperationType,
+        sub_type: str | None,
+        name: str | None,
+        parent_id: str | None,
+        *,
+        name_inferred: bool = False,
+    ) -> Operation | None:
+        """The operation recorded at ``op_id``, after checking it is the one the code asks for now.
+
+        A name the code inferred from a function matches a recorded ``None`` (the official SDK records
+        no name for undecorated functions). Anything else that differs is non-determinism.
+        """
+        op = self.operations.get(op_id)
+        if op is None:
+            self.replaying = False
+            return None
+        if (
+            op.type != op_type
+            or op.sub_type != sub_type
+            or op.parent_id != parent_id
+            or (op.name != name and not (name_inferred and op.name is None))
+        ):
+            raise NonDeterministicExecutionError(
+                op_id=op_id,
+                recorded={"type": op.type, "sub_type": op.sub_type, "name": op.name, "parent_id": op.parent_id},
+                requested={"type": op_type, "sub_type": sub_type, "name": name, "parent_id": parent_id},
+            )
+        if op.status not in TERMINAL_STATUSES:
+            self.replaying = False
+        return op
+
+    def status(self, op_id: str) -> str:
+        """The operation's current state: a wire status, or ``NEW`` if nothing is recorded yet."""
+        return self._status.get(op_id, NEW)
+
+    # -- emitting ---------------------------------------------------------------------------------
+
+    def emit(self, update: OperationUpdate) -> None:
+        """Queue an update after moving its operation through its state machine (or raising)."""
+        op_id = update.id
+        self._status[op_id] = next_state(update.type, self._status.get(op_id, NEW), update.action, op_id=op_id)
+        self._types[op_id] = update.type
+        self.log.emit(update)
+        self.pending.append(update)
+
+    def take_batches(self) -> list[list[OperationUpdate]]:
+        """Hand out every pending update, cut into legal checkpoint calls."""
+        if not self.pending:
+            return []
+        pending, self.pending = self.pending, []
+        return split_batches(pending)
+
+    def acknowledge(self, token: str, operations: Iterable[Operation]) -> None:
+        """Take the service's answer to a checkpoint: the next token and the operations it changed."""
+        self.token = token
+        for op in operations:
+            self._record(op)
+
+    def _record(self, op: Operation) -> None:
+        self.operations[op.id] = op
+        self._status[op.id] = op.status
+        self._types[op.id] = op.type
+        self.log.record(op)
+
+    # -- suspension -------------------------------------------------------------------------------
+
+    def has_pending_work(self) -> bool:
+        """Whether the service has something to wake this execution for (PROTOCOL.md §2).
+
+        Only called when the handler suspends, so the linear scan is off the per-operation path.
+        """
+        for op_id, status in self._status.items():
+            op_type = self._types[op_id]
+            if status == OperationStatus.STARTED and op_type in _WAITING_ON_SERVICE:
+                return True
+            if op_type is OperationType.STEP and status in (OperationStatus.PENDING, OperationStatus.READY):
+                return True
+        return False

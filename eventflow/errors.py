@@ -1,0 +1,111 @@
+"""Every error eventflow raises, in one place, so users can catch them by type.
+
+`DurableError` is the root. Errors that end an execution for good (the handler returns FAILED instead of
+raising so that Lambda does not retry) derive from `TerminalError`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DurableError(Exception):
+    """Root of every eventflow error."""
+
+
+class TerminalError(DurableError):
+    """An error no retry can fix: the execution fails with it instead of being retried by Lambda."""
+
+
+class InvalidInputError(TerminalError, ValueError):
+    """Input eventflow was given (an invocation payload, a history, an argument) is malformed."""
+
+
+class IllegalTransitionError(DurableError):
+    """An operation was asked to take a transition its state machine does not have."""
+
+    def __init__(self, *, op_id: str, op_type: str, state: str, trigger: str) -> None:
+        self.op_id = op_id
+        self.op_type = op_type
+        self.state = state
+        self.trigger = trigger
+        super().__init__(f"{op_type} operation {op_id!r} in state {state} cannot take {trigger!r}")
+
+
+class NonDeterministicExecutionError(TerminalError):
+    """Replay found a recorded operation that differs from what the code asks for now."""
+
+    def __init__(self, *, op_id: str, recorded: dict[str, Any], requested: dict[str, Any]) -> None:
+        self.op_id = op_id
+        self.recorded = recorded
+        self.requested = requested
+        super().__init__(
+            f"non-deterministic execution at operation {op_id!r}: recorded {recorded}, code now asks for "
+            f"{requested}"
+        )
+
+
+class SerDesError(TerminalError):
+    """A value could not be serialized or deserialized."""
+
+
+class PayloadTooLargeError(TerminalError):
+    """A payload is over the service's size limit."""
+
+
+class CheckpointError(DurableError):
+    """A checkpoint could not be written. Retryable unless `terminal` is set."""
+
+    def __init__(self, message: str, *, terminal: bool = False, code: str | None = None) -> None:
+        self.terminal = terminal
+        self.code = code
+        super().__init__(message)
+
+
+class OperationError(DurableError):
+    """A durable operation ended in failure. Raised the same way on the first run and on every replay.
+
+    The recorded error's fields are kept as they were written: ``error_type`` is the original exception's
+    qualified class name (builtins unqualified, as the official SDK writes it).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_type: str | None = None,
+        error_data: str | None = None,
+        stack_trace: list[str] | None = None,
+        operation_id: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.message = message
+        self.error_type = error_type
+        self.error_data = error_data
+        self.stack_trace = stack_trace
+        self.operation_id = operation_id
+        self.name = name
+        super().__init__(message)
+
+
+class StepError(OperationError):
+    """A step failed and its retry strategy gave up."""
+
+
+class StepInterruptedError(DurableError):
+    """An at-most-once step was found STARTED on replay: its attempt was cut off and is not re-run."""
+
+
+class ChildContextError(OperationError):
+    """A child context's function raised."""
+
+
+class SuspendExecution(BaseException):  # noqa: N818 - a control-flow signal, not an error
+    """Unwinds the handler when the execution must wait for the service (a timer, a retry delay, ...).
+
+    It derives from BaseException so that a handler's ``except Exception`` cannot swallow it.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)

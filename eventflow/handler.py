@@ -1,0 +1,82 @@
+"""`durable_execution`: turns ``def handler(event, ctx)`` or ``async def handler(event, ctx)`` into a
+Lambda handler that takes the durable-execution invocation input and returns the invocation output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import threading
+from collections.abc import Callable
+from typing import Any, overload
+
+from eventflow.aio import AsyncDriver
+from eventflow.backends.base import Backend, current_backend
+from eventflow.context import SyncDriver
+from eventflow.core.invocation import invocation_plan
+
+BackendSource = Backend | Callable[[], Backend]
+
+_default_backend: Backend | None = None
+_runners = threading.local()
+
+
+class DurableHandler:
+    """A durable Lambda handler. Call it as Lambda does: ``handler(invocation_input, lambda_context)``.
+
+    Checkpoints go to, in order of precedence: the backend given to `durable_execution`, the one
+    installed with `eventflow.backends.use_backend`, or AWS Lambda through boto3 (created on first use).
+    """
+
+    def __init__(self, fn: Callable[[Any, Any], Any], backend: BackendSource | None) -> None:
+        self.fn = fn
+        self.is_async = inspect.iscoroutinefunction(fn)
+        self._backend = backend
+        functools.update_wrapper(self, fn)
+
+    def backend(self) -> Backend:
+        if self._backend is not None:
+            return self._backend() if callable(self._backend) else self._backend
+        installed = current_backend()
+        if installed is not None:
+            return installed
+        global _default_backend  # noqa: PLW0603 - one boto3 client per warm Lambda sandbox
+        if _default_backend is None:
+            from eventflow.backends.aws import LambdaBackend
+
+            _default_backend = LambdaBackend()
+        return _default_backend
+
+    def __call__(self, event: Any, lambda_context: Any = None) -> dict[str, Any]:
+        if self.is_async:
+            runner: asyncio.Runner | None = getattr(_runners, "runner", None)
+            if runner is None:
+                runner = _runners.runner = asyncio.Runner()
+            return runner.run(self.ainvoke(event, lambda_context))
+        return SyncDriver(self.backend()).run(invocation_plan(event, self.fn))
+
+    async def ainvoke(self, event: Any, lambda_context: Any = None) -> dict[str, Any]:
+        """Run one invocation of an ``async def`` handler on the running event loop."""
+        if not self.is_async:
+            raise TypeError(f"{self.fn.__qualname__} is not an async handler; call the handler directly")
+        return await AsyncDriver(self.backend()).run(invocation_plan(event, self.fn))
+
+
+@overload
+def durable_execution(fn: Callable[[Any, Any], Any], /) -> DurableHandler: ...
+
+
+@overload
+def durable_execution(
+    *, backend: BackendSource | None = None
+) -> Callable[[Callable[[Any, Any], Any]], DurableHandler]: ...
+
+
+def durable_execution(
+    fn: Callable[[Any, Any], Any] | None = None, /, *, backend: BackendSource | None = None
+) -> DurableHandler | Callable[[Callable[[Any, Any], Any]], DurableHandler]:
+    """Decorate a durable handler: ``@durable_execution`` or ``@durable_execution(backend=...)``."""
+    if fn is not None:
+        return DurableHandler(fn, backend)
+    return lambda f: DurableHandler(f, backend)

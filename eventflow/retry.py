@@ -1,0 +1,118 @@
+"""Retry strategies for steps: given the error and the attempt that just failed, retry or not, and when.
+
+A strategy is any callable ``(error, attempt) -> RetryDecision``; attempts count from 1. The delay a
+strategy picks (jitter included) is recorded in the RETRY checkpoint, so replays never re-roll it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from eventflow.errors import InvalidInputError
+
+
+@dataclass(frozen=True, slots=True)
+class RetryDecision:
+    should_retry: bool
+    delay_seconds: int = 0
+
+    @classmethod
+    def stop(cls) -> RetryDecision:
+        return cls(False, 0)
+
+    @classmethod
+    def after(cls, seconds: float) -> RetryDecision:
+        # The service counts whole seconds and refuses less than one.
+        return cls(True, max(1, round(seconds)))
+
+
+RetryStrategy = Callable[[BaseException, int], RetryDecision]
+
+
+class Jitter(StrEnum):
+    NONE = "none"
+    FULL = "full"  # uniform in [0, delay]
+    HALF = "half"  # uniform in [delay/2, delay]
+
+
+def exponential(
+    *,
+    max_attempts: int = 6,
+    initial_delay: float = 5,
+    max_delay: float = 60,
+    backoff_rate: float = 2,
+    jitter: Jitter = Jitter.FULL,
+    retry_if: Callable[[BaseException], bool] | None = None,
+    rng: random.Random | None = None,
+) -> RetryStrategy:
+    """Exponential backoff: ``initial_delay * backoff_rate**(attempt-1)``, capped, with jitter.
+
+    ``max_attempts`` counts the first attempt; ``retry_if`` limits retries to the errors it accepts.
+    """
+    if max_attempts < 1:
+        raise InvalidInputError(f"max_attempts must be at least 1, got {max_attempts}")
+    if initial_delay < 0 or max_delay < 0 or backoff_rate < 1:
+        raise InvalidInputError(
+            "initial_delay and max_delay must be >= 0 and backoff_rate >= 1, got "
+            f"{initial_delay}, {max_delay}, {backoff_rate}"
+        )
+    draw = (rng or random.Random()).uniform
+
+    def strategy(error: BaseException, attempt: int) -> RetryDecision:
+        if attempt >= max_attempts or (retry_if is not None and not retry_if(error)):
+            return RetryDecision.stop()
+        delay = min(max_delay, initial_delay * backoff_rate ** (attempt - 1))
+        if jitter is Jitter.FULL:
+            delay = draw(0, delay)
+        elif jitter is Jitter.HALF:
+            delay = draw(delay / 2, delay)
+        return RetryDecision.after(delay)
+
+    return strategy
+
+
+def linear(
+    *, max_attempts: int = 6, step: float = 1, retry_if: Callable[[BaseException], bool] | None = None
+) -> RetryStrategy:
+    """Delays of ``step``, ``2*step``, ``3*step``, ... seconds (at least 1 s each)."""
+    if max_attempts < 1:
+        raise InvalidInputError(f"max_attempts must be at least 1, got {max_attempts}")
+
+    def strategy(error: BaseException, attempt: int) -> RetryDecision:
+        if attempt >= max_attempts or (retry_if is not None and not retry_if(error)):
+            return RetryDecision.stop()
+        return RetryDecision.after(step * attempt)
+
+    return strategy
+
+
+def no_retry(error: BaseException, attempt: int) -> RetryDecision:
+    """Fail on the first error."""
+    return RetryDecision.stop()
+
+
+class RetryPresets:
+    """Ready-made strategies with the official SDK's parameters, so migrated code keeps its timing."""
+
+    none: RetryStrategy = staticmethod(no_retry)
+
+    @staticmethod
+    def default() -> RetryStrategy:
+        return exponential(max_attempts=6, initial_delay=5, max_delay=60, backoff_rate=2, jitter=Jitter.FULL)
+
+    @staticmethod
+    def transient() -> RetryStrategy:
+        return exponential(max_attempts=3, initial_delay=5, max_delay=60, backoff_rate=2, jitter=Jitter.HALF)
+
+    @staticmethod
+    def resource_availability() -> RetryStrategy:
+        return exponential(max_attempts=5, initial_delay=5, max_delay=300, backoff_rate=2)
+
+    @staticmethod
+    def critical() -> RetryStrategy:
+        return exponential(
+            max_attempts=10, initial_delay=1, max_delay=60, backoff_rate=1.5, jitter=Jitter.NONE
+        )

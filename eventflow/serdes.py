@@ -1,0 +1,83 @@
+"""How values become the strings the service stores, and back.
+
+Plain compact JSON by default: it is what the official SDK writes for scalars and lists of scalars, and
+it reads best in an audit. Any object with ``serialize``/``deserialize`` can take its place per operation.
+Every failure is a `SerDesError` naming the operation, because a value that cannot be written or read
+back is terminal: retrying the invocation would fail the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from eventflow.errors import SerDesError
+
+T = TypeVar("T")
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+@dataclass(frozen=True, slots=True)
+class SerDesContext:
+    """Where a value is being written or read: shown in errors, available to custom serdes."""
+
+    operation_id: str
+    execution_arn: str
+
+
+class SerDes(Protocol):
+    """Turns values into payload strings and back."""
+
+    def serialize(self, value: Any, context: SerDesContext) -> str: ...
+
+    def deserialize(self, data: str, context: SerDesContext) -> Any: ...
+
+
+class JsonSerDes:
+    """Compact JSON (no spaces), byte-compatible with the official SDK for scalars and lists of them."""
+
+    def serialize(self, value: Any, context: SerDesContext) -> str:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+    def deserialize(self, data: str, context: SerDesContext) -> Any:
+        return json.loads(data)
+
+
+DEFAULT_SERDES: SerDes = JsonSerDes()
+
+
+def serialize(serdes: SerDes, value: Any, context: SerDesContext) -> str:
+    """``serdes.serialize`` with any failure turned into a `SerDesError` that names the operation."""
+    try:
+        return serdes.serialize(value, context)
+    except SerDesError:
+        raise
+    except Exception as exc:
+        raise SerDesError(
+            f"cannot serialize the result of operation {context.operation_id!r} "
+            f"({type(value).__name__}): {exc}"
+        ) from exc
+
+
+def deserialize(serdes: SerDes, data: str | None, context: SerDesContext) -> Any:
+    """``serdes.deserialize``; a missing payload reads as ``None``."""
+    if data is None:
+        return None
+    try:
+        return serdes.deserialize(data, context)
+    except SerDesError:
+        raise
+    except Exception as exc:
+        raise SerDesError(
+            f"cannot deserialize the payload of operation {context.operation_id!r}: {exc}"
+        ) from exc
+
+
+def round_trip(serdes: SerDes, value: Any, context: SerDesContext) -> tuple[str, Any]:
+    """Serialize ``value`` and read it back, so a fresh run sees exactly what a replay will see."""
+    payload = serialize(serdes, value, context)
+    if type(value) in _SCALARS and serdes is DEFAULT_SERDES:
+        return payload, value
+    return payload, deserialize(serdes, payload, context)
