@@ -28,6 +28,7 @@ from eventflow.errors import (
     TerminalError,
 )
 from eventflow.handler import DurableHandler, durable_execution
+from eventflow import retry
 from eventflow.retry import Jitter, RetryDecision, RetryPresets
 from eventflow.serdes import JsonSerDes, SerDes, SerDesContext
 

@@ -100,7 +100,7 @@ class ChildContextError(OperationError):
     """A child context's function raised."""
 
 
-class SuspendExecution(BaseException):  # noqa: N818 - a control-flow signal, not an error
+class SuspendExecution(BaseException):
     """Unwinds the handler when the execution must wait for the service (a timer, a retry delay, ...).
 
     It derives from BaseException so that a handler's ``except Exception`` cannot swallow it.
@@ -109,3 +109,43 @@ class SuspendExecution(BaseException):  # noqa: N818 - a control-flow signal, no
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class CallbackError(OperationError):
+    """A callback ended without a result: its sender reported failure (the operation is FAILED).
+
+    The base of every callback failure, so ``except CallbackError`` catches timeouts and submitter
+    failures too. The sender's own ErrorType, message and data are kept on the instance.
+    """
+
+
+class CallbackTimeoutError(CallbackError):
+    """A callback's timeout or heartbeat timeout elapsed before it was answered (TIMED_OUT)."""
+
+
+class CallbackSubmitterError(CallbackError):
+    """The submitter step of `wait_for_callback` failed and its retry strategy gave up."""
+
+
+class InvokeError(OperationError):
+    """A chained invoke's target execution failed (FAILED); the base of every invoke failure."""
+
+
+class InvokeTimeoutError(InvokeError):
+    """A chained invoke's target execution timed out (TIMED_OUT)."""
+
+
+class InvokeStoppedError(InvokeError):
+    """A chained invoke's target execution was stopped (STOPPED)."""
+
+
+class WaitForConditionError(OperationError):
+    """A `wait_for_condition` failed: its check or its wait strategy raised."""
+
+
+class WaitAttemptsExhaustedError(DurableError):
+    """A wait strategy ran out of attempts before the condition was met.
+
+    Raised by the strategies in `eventflow.waits`; `wait_for_condition` records it as the failure of
+    its operation and raises `WaitForConditionError` (whose ``error_type`` names this class).
+    """

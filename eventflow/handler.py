@@ -8,13 +8,14 @@ import asyncio
 import functools
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, overload
 
 from eventflow.aio import AsyncDriver
-from eventflow.backends.base import Backend, current_backend
+from eventflow.backends.base import AsyncBackend, Backend, CheckpointResult, StatePage, current_backend
 from eventflow.context import SyncDriver
 from eventflow.core.invocation import invocation_plan
+from eventflow.events.wire import OperationUpdate
 
 BackendSource = Backend | Callable[[], Backend]
 
@@ -54,13 +55,46 @@ class DurableHandler:
             if runner is None:
                 runner = _runners.runner = asyncio.Runner()
             return runner.run(self.ainvoke(event, lambda_context))
-        return SyncDriver(self.backend()).run(invocation_plan(event, self.fn))
+        return SyncDriver(_Lazy(self.backend)).run(invocation_plan(event, self.fn))
 
     async def ainvoke(self, event: Any, lambda_context: Any = None) -> dict[str, Any]:
         """Run one invocation of an ``async def`` handler on the running event loop."""
         if not self.is_async:
             raise TypeError(f"{self.fn.__qualname__} is not an async handler; call the handler directly")
-        return await AsyncDriver(self.backend()).run(invocation_plan(event, self.fn))
+        return await AsyncDriver(_Lazy(self.backend)).run(invocation_plan(event, self.fn))
+
+
+class _Lazy:
+    """Resolves the backend at the first checkpoint, so input errors surface before any client is built."""
+
+    __slots__ = ("_backend", "_resolve")
+
+    def __init__(self, resolve: Callable[[], Backend]) -> None:
+        self._resolve = resolve
+        self._backend: Backend | None = None
+
+    def _get(self) -> Backend:
+        if self._backend is None:
+            self._backend = self._resolve()
+        return self._backend
+
+    def checkpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+        return self._get().checkpoint(arn, token, updates)
+
+    def get_state(self, arn: str, token: str, marker: str) -> StatePage:
+        return self._get().get_state(arn, token, marker)
+
+    async def acheckpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+        backend = self._get()
+        if isinstance(backend, AsyncBackend):
+            return await backend.acheckpoint(arn, token, updates)
+        return backend.checkpoint(arn, token, updates)
+
+    async def aget_state(self, arn: str, token: str, marker: str) -> StatePage:
+        backend = self._get()
+        if isinstance(backend, AsyncBackend):
+            return await backend.aget_state(arn, token, marker)
+        return backend.get_state(arn, token, marker)
 
 
 @overload

@@ -22,13 +22,13 @@ def error_type_name(exc: BaseException) -> str:
 def error_object(exc: BaseException) -> ErrorObject:
     """The wire form of an exception. An `OperationError` keeps the error it carries."""
     if isinstance(exc, OperationError):
-        return ErrorObject.model_construct(
+        return ErrorObject(
             error_message=exc.message,
             error_type=exc.error_type,
             error_data=exc.error_data,
             stack_trace=exc.stack_trace,
         )
-    return ErrorObject.model_construct(
+    return ErrorObject(
         error_message=str(exc), error_type=error_type_name(exc), error_data=None, stack_trace=None
     )
 

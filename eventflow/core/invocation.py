@@ -73,13 +73,18 @@ def invocation_plan(event: Mapping[str, Any], handler: Handler) -> Plan[dict[str
         return _failed(SerDesError(f"cannot serialize the handler's result ({type(result).__name__}): {exc}"))
     if len(payload.encode()) > MAX_RESPONSE_BYTES:
         state.emit(
-            OperationUpdate.model_construct(
+            OperationUpdate(
                 id=state.execution.id, type=OperationType.EXECUTION, action=OperationAction.SUCCEED,
                 payload=payload,
             )
         )
         payload = ""
-    yield Flush(state)
+    try:
+        yield Flush(state)
+    except CheckpointError as exc:
+        if exc.terminal:  # e.g. the service refused an oversized result: retrying cannot help
+            return _failed(exc)
+        raise
     return {"Status": InvocationStatus.SUCCEEDED.value, "Result": payload}
 
 

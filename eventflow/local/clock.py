@@ -1,4 +1,11 @@
-"""Clocks for the local service: real time, or virtual time that jumps straight to the next timer."""
+"""Clocks for the local service: real time, or virtual time that jumps straight to the next timer.
+
+The service never sleeps on a clock itself. With a `VirtualClock` its run loop advances time to the
+earliest live timer (a wait's end, a retry delay, a callback timeout, an action scheduled with
+`LocalService.at`), so everything fires in exactly its scheduled order and takes no real time. With a
+`RealClock` the run loop blocks on a condition variable until the next timer is due or something outside
+(an HTTP request, another thread) changes the state.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +25,7 @@ class RealClock:
 
 
 class VirtualClock:
-    """Time that only moves when told to. The service advances it to the earliest due timer, so waits
-    and retry delays take no real time and fire in exactly their scheduled order."""
+    """Time that only moves when told to (never backwards)."""
 
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
@@ -28,8 +34,7 @@ class VirtualClock:
         return self._now
 
     def advance_to(self, when: datetime) -> None:
-        if when > self._now:
-            self._now = when
+        self._now = max(self._now, when)
 
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)

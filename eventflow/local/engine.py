@@ -72,6 +72,7 @@ class LocalExecution:
     invocations: int = 0
     ready: bool = True  # something happened that the handler has not seen yet
     checkpointed_result: str | None = None
+    failed_invocations: int = 0  # consecutive invocations that raised; Lambda gives up after a few
 
     @property
     def execution_op(self) -> Operation:
@@ -129,9 +130,9 @@ class LocalService:
         now = self.clock.now()
         execution = LocalExecution(arn, function_name, name, input_payload, now, timeout_seconds)
         execution.token = self._new_token(execution)
-        op = Operation.model_construct(
+        op = Operation(
             id=str(uuid.uuid4()), type=OperationType.EXECUTION, status=OperationStatus.STARTED,
-            start_timestamp=now, execution_details=ExecutionDetails.model_construct(input_payload=input_payload),
+            start_timestamp=now, execution_details=ExecutionDetails(input_payload=input_payload),
         )
         execution.operations[op.id] = op
         self._append(execution, history.execution_started(op, now, input_payload, timeout_seconds))
@@ -167,8 +168,15 @@ class LocalService:
             )
         now = self.clock.now()
         staged: dict[str, Operation] = {}
+        steps: list[tuple[OperationUpdate, Operation, int]] = []  # each update with its snapshot and attempt
         for update in updates:
-            if update.payload is not None and len(update.payload.encode()) > MAX_PAYLOAD_BYTES:
+            # The execution's own result may exceed the per-operation limit: that is how a result too
+            # large for Lambda's response is returned (PROTOCOL.md §2).
+            if (
+                update.payload is not None
+                and update.type != OperationType.EXECUTION
+                and len(update.payload.encode()) > MAX_PAYLOAD_BYTES
+            ):
                 raise CheckpointError(
                     f"payload of operation {update.id} is over {MAX_PAYLOAD_BYTES} bytes",
                     terminal=True,
@@ -186,12 +194,10 @@ class LocalService:
             except IllegalTransitionError as exc:
                 raise CheckpointError(str(exc), terminal=True, code="InvalidParameterValueException") from exc
             staged[update.id] = _apply(current, update, status, now)
+            steps.append((update, staged[update.id], _attempt_of(current, update)))
         # Validated: commit.
-        for update in updates:
-            op = staged[update.id]
-            previous = execution.operations.get(update.id)
+        for update, op, attempt in steps:
             execution.operations[update.id] = op
-            attempt = _attempt_of(previous, update)
             event = history.for_update(update, op, now, attempt)
             if event is not None:
                 self._append(execution, event)
@@ -243,12 +249,17 @@ class LocalService:
         try:
             with use_backend(self):
                 output = handler(self.invocation_input(execution), context)
+        except KeyboardInterrupt:
+            raise
         except Exception as exc:
             error = error_object(exc)
+        except BaseException as exc:  # the sandbox died (sys.exit, a crash stand-in): Lambda's ExitError
+            error = ErrorObject(error_type="Runtime.ExitError", error_message=f"the runtime exited: {exc!r}")
         self._append(execution, history.invocation_completed(start, self.clock.now(), request_id, error))
         if output is None:
             self._handler_raised(execution, error)
         else:
+            execution.failed_invocations = 0
             self._take_output(execution, output)
         return output
 
@@ -280,7 +291,8 @@ class LocalService:
             )
 
     def _handler_raised(self, execution: LocalExecution, error: ErrorObject | None) -> None:
-        if execution.invocations > MAX_LAMBDA_RETRIES + 1 and execution.status is ExecutionStatus.RUNNING:
+        execution.failed_invocations += 1
+        if execution.failed_invocations > MAX_LAMBDA_RETRIES and execution.status is ExecutionStatus.RUNNING:
             self._close(execution, ExecutionStatus.FAILED, error=error)
         else:
             execution.ready = True
@@ -401,35 +413,35 @@ def _apply(current: Operation | None, update: OperationUpdate, status: str, now:
     """The operation's snapshot after ``update`` moved it to ``status``."""
     ended = now if status in TERMINAL_STATUSES else None
     if current is None:
-        current = Operation.model_construct(
+        current = Operation(
             id=update.id, parent_id=update.parent_id, name=update.name, type=update.type,
             sub_type=update.sub_type, start_timestamp=now, status=status,
         )
     changes: dict[str, Any] = {"status": status, "end_timestamp": ended}
     kind, action = update.type, update.action
     if kind == OperationType.STEP:
-        details = current.step_details or StepDetails.model_construct(attempt=0)
+        details = current.step_details or StepDetails(attempt=0)
         attempt = details.attempt or 0
         if action == OperationAction.RETRY:
             delay = update.step_options.next_attempt_delay_seconds if update.step_options else None
-            changes["step_details"] = StepDetails.model_construct(
+            changes["step_details"] = StepDetails(
                 attempt=attempt + 1, error=update.error, result=update.payload,
                 next_attempt_timestamp=now + timedelta(seconds=delay or 1),
             )
         elif action in (OperationAction.SUCCEED, OperationAction.FAIL):
-            changes["step_details"] = StepDetails.model_construct(
+            changes["step_details"] = StepDetails(
                 attempt=attempt + 1, result=update.payload, error=update.error
             )
         else:
-            changes["step_details"] = StepDetails.model_construct(attempt=attempt, result=details.result)
+            changes["step_details"] = StepDetails(attempt=attempt, result=details.result)
     elif kind == OperationType.CONTEXT and action != OperationAction.START:
-        changes["context_details"] = ContextDetails.model_construct(
+        changes["context_details"] = ContextDetails(
             result=update.payload, error=update.error,
             replay_children=update.context_options.replay_children if update.context_options else None,
         )
     elif kind == OperationType.WAIT and action == OperationAction.START:
         seconds = update.wait_options.wait_seconds if update.wait_options else 1
-        changes["wait_details"] = WaitDetails.model_construct(scheduled_end_timestamp=now + timedelta(seconds=seconds or 1))
+        changes["wait_details"] = WaitDetails(scheduled_end_timestamp=now + timedelta(seconds=seconds or 1))
     elif kind == OperationType.EXECUTION and action == OperationAction.SUCCEED:
         changes["execution_details"] = current.execution_details
     if action == OperationAction.START and current.start_timestamp is None:

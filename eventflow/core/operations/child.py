@@ -45,7 +45,7 @@ def child_plan(
     sd_context = SerDesContext(op_id, state.arn)
 
     def update(action: OperationAction, **fields: Any) -> OperationUpdate:
-        return OperationUpdate.model_construct(
+        return OperationUpdate(
             id=op_id, parent_id=parent_id, name=name, type=OperationType.CONTEXT, sub_type=sub_type,
             action=action, **fields,
         )
@@ -81,7 +81,7 @@ def child_plan(
             update(
                 OperationAction.SUCCEED,
                 payload=summary,
-                context_options=ContextOptions.model_construct(replay_children=True),
+                context_options=ContextOptions(replay_children=True),
             )
         )
     else:

@@ -55,7 +55,7 @@ def step_plan(
     sd_context = SerDesContext(op_id, state.arn)
 
     def update(action: OperationAction, **fields: Any) -> OperationUpdate:
-        return OperationUpdate.model_construct(
+        return OperationUpdate(
             id=op_id, parent_id=parent_id, name=name, type=OperationType.STEP, sub_type=sub_type,
             action=action, **fields,
         )
@@ -118,7 +118,7 @@ def _after_failure(
             update(
                 OperationAction.RETRY,
                 error=error,
-                step_options=StepOptions.model_construct(next_attempt_delay_seconds=decision.delay_seconds),
+                step_options=StepOptions(next_attempt_delay_seconds=decision.delay_seconds),
             )
         )
         yield Flush(state)

@@ -19,10 +19,10 @@ def wait_plan(state: ExecutionState, scope: Scope, seconds: int, name: str | Non
     op = state.recorded(op_id, OperationType.WAIT, OperationSubType.WAIT, name, scope.parent_id)
     if op is None:
         state.emit(
-            OperationUpdate.model_construct(
+            OperationUpdate(
                 id=op_id, parent_id=scope.parent_id, name=name, type=OperationType.WAIT,
                 sub_type=OperationSubType.WAIT, action=OperationAction.START,
-                wait_options=WaitOptions.model_construct(wait_seconds=seconds),
+                wait_options=WaitOptions(wait_seconds=seconds),
             )
         )
         yield Flush(state)

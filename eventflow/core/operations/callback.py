@@ -1,0 +1,241 @@
+"""CALLBACK: ask the service for a callback id, then wait for an external system to answer it.
+
+`callback_plan` emits START with CallbackOptions and flushes it at once: the id the caller needs to hand
+out only exists in the service's answer (CallbackDetails.CallbackId). It never raises for a callback
+that already failed; like the official SDK it defers every outcome to `result_plan`, so the code between
+creating a callback and asking for its result runs the same way on the first run and on every replay.
+
+`result_plan` reads the operation as the service last reported it: SUCCEEDED returns the result,
+FAILED / TIMED_OUT (or CANCELLED / STOPPED) raise typed errors, STARTED suspends the invocation; the
+service re-invokes the function once the callback is answered.
+
+The result is the raw string the sender passed to SendDurableExecutionCallbackSuccess. Without a serdes
+it is returned as that string, as the official SDK does: the sender is outside the execution and need
+not send JSON, and a value that cannot be decoded would otherwise fail the execution for good. Pass a
+serdes (e.g. `JsonSerDes()`) to decode it.
+
+`wait_for_callback_plan` is the official SDK's composite: a CONTEXT with SubType "WaitForCallback"
+holding the CALLBACK "<name> create callback id" and a retried STEP "<name> submitter" that hands the
+id to the outside world, then the callback's result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from eventflow.config import ChildConfig, StepConfig
+from eventflow.core.effects import Enter, Flush, Plan
+from eventflow.core.failures import operation_error
+from eventflow.core.names import resolve_name
+from eventflow.core.operations.child import child_plan
+from eventflow.core.operations.step import StepContext, step_plan
+from eventflow.core.scope import Scope
+from eventflow.core.state import ExecutionState
+from eventflow.errors import (
+    CallbackError,
+    CallbackSubmitterError,
+    CallbackTimeoutError,
+    ChildContextError,
+    SuspendExecution,
+)
+from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
+from eventflow.events.wire import CallbackOptions, OperationUpdate
+from eventflow.ids import child_id
+from eventflow.retry import RetryStrategy
+from eventflow.serdes import SerDes, SerDesContext, deserialize
+
+if TYPE_CHECKING:
+    from eventflow.core.context import ContextCore
+
+T = TypeVar("T")
+
+
+class CallbackHandle:
+    """What the core knows about one created callback: enough to read its outcome later."""
+
+    __slots__ = ("callback_id", "name", "operation_id", "serdes", "state")
+
+    def __init__(
+        self, state: ExecutionState, operation_id: str, name: str | None, callback_id: str, serdes: SerDes | None
+    ) -> None:
+        self.state = state
+        self.operation_id = operation_id
+        self.name = name
+        self.callback_id = callback_id
+        self.serdes = serdes
+
+    def result_plan(self) -> Plan[Any]:
+        """The callback's result, its typed error, or `SuspendExecution` while it is unanswered."""
+        op = self.state.operations.get(self.operation_id)
+        status = op.status if op is not None else OperationStatus.STARTED
+        details = op.callback_details if op is not None else None
+        if status == OperationStatus.SUCCEEDED:
+            raw = details.result if details else None
+            if raw is None or self.serdes is None:
+                return raw
+            return deserialize(self.serdes, raw, SerDesContext(self.operation_id, self.state.arn))
+        if status in (OperationStatus.STARTED, OperationStatus.PENDING, OperationStatus.READY):
+            raise SuspendExecution(f"callback {self.name or self.operation_id} waits for its answer")
+        error_cls = CallbackTimeoutError if status == OperationStatus.TIMED_OUT else CallbackError
+        raise operation_error(
+            error_cls, details.error if details else None, operation_id=self.operation_id, name=self.name
+        )
+        yield  # a generator, so that both front-ends drive it like every other plan
+
+
+class Callback(Generic[T]):
+    """A created callback (sync API): hand out ``callback_id``, then call ``result()``.
+
+    ``result()`` returns the answer, raises `CallbackError` / `CallbackTimeoutError`, or suspends the
+    invocation until the callback is answered.
+    """
+
+    __slots__ = ("_handle", "_run")
+
+    def __init__(self, handle: CallbackHandle, run: Callable[[Plan[Any]], Any]) -> None:
+        self._handle = handle
+        self._run = run
+
+    @property
+    def callback_id(self) -> str:
+        return self._handle.callback_id
+
+    @property
+    def operation_id(self) -> str:
+        return self._handle.operation_id
+
+    def result(self) -> T:
+        return self._run(self._handle.result_plan())  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"Callback(callback_id={self.callback_id!r}, name={self._handle.name!r})"
+
+
+class AsyncCallback(Generic[T]):
+    """A created callback (async API): hand out ``callback_id``, then ``await cb.result()``."""
+
+    __slots__ = ("_handle", "_run")
+
+    def __init__(self, handle: CallbackHandle, run: Callable[[Plan[Any]], Awaitable[Any]]) -> None:
+        self._handle = handle
+        self._run = run
+
+    @property
+    def callback_id(self) -> str:
+        return self._handle.callback_id
+
+    @property
+    def operation_id(self) -> str:
+        return self._handle.operation_id
+
+    def result(self) -> Awaitable[T]:
+        return self._run(self._handle.result_plan())
+
+    def __repr__(self) -> str:
+        return f"AsyncCallback(callback_id={self.callback_id!r}, name={self._handle.name!r})"
+
+
+def callback_plan(
+    state: ExecutionState,
+    scope: Scope,
+    name: str | None,
+    timeout_seconds: int,
+    heartbeat_timeout_seconds: int,
+    serdes: SerDes | None,
+) -> Plan[CallbackHandle]:
+    """Create the callback (START, acknowledged) or find it recorded; never raises for its outcome."""
+    op_id = scope.next_id()
+    op = state.recorded(op_id, OperationType.CALLBACK, OperationSubType.CALLBACK, name, scope.parent_id)
+    if op is None:
+        # Both options always, 0 meaning "none", as the official SDK writes them.
+        state.emit(
+            OperationUpdate(
+                id=op_id, parent_id=scope.parent_id, name=name, type=OperationType.CALLBACK,
+                sub_type=OperationSubType.CALLBACK, action=OperationAction.START,
+                callback_options=CallbackOptions(
+                    timeout_seconds=timeout_seconds, heartbeat_timeout_seconds=heartbeat_timeout_seconds
+                ),
+            )
+        )
+        yield Flush(state)
+        op = state.operations.get(op_id)
+    callback_id = op.callback_details.callback_id if op is not None and op.callback_details else None
+    if not callback_id:
+        raise CallbackError(
+            f"the service returned no CallbackId for callback {name or op_id}", operation_id=op_id, name=name
+        )
+    return CallbackHandle(state, op_id, name, callback_id, serdes)
+
+
+Submitter = Callable[[str, StepContext], Any]
+
+
+def wait_for_callback_plan(
+    state: ExecutionState,
+    scope: Scope,
+    submitter: Submitter,
+    name: str | None,
+    timeout_seconds: int,
+    heartbeat_timeout_seconds: int,
+    retry: RetryStrategy | None,
+    serdes: SerDes | None,
+) -> Plan[Any]:
+    """The WaitForCallback context: create the callback, run the submitter step, return the result.
+
+    Failures come out as callback errors, the same way on the first run and on replay: the callback's
+    own `CallbackError` / `CallbackTimeoutError`, or `CallbackSubmitterError` when the submitter step
+    failed. Which one is read from the recorded (or just emitted) status of the two children, because
+    the CONTEXT's recorded error only keeps the inner error's fields.
+    """
+    name, inferred = resolve_name(name, submitter)
+    op_id = scope.next_id()
+    recorded = state.operations.get(op_id)
+    if inferred and recorded is not None and recorded.name is None:
+        name = None  # recorded by an SDK that does not infer names: the children's names follow suit
+    prefix = f"{name} " if name else ""
+    step_config = StepConfig(retry_strategy=retry)
+
+    def body(child_scope: Scope) -> Plan[Any]:
+        handle = yield from callback_plan(
+            state, child_scope, f"{prefix}create callback id", timeout_seconds, heartbeat_timeout_seconds,
+            serdes,
+        )
+        callback_id = handle.callback_id
+
+        def submit(step_context: StepContext) -> Any:
+            return submitter(callback_id, step_context)
+
+        yield from step_plan(state, child_scope, submit, f"{prefix}submitter", step_config)
+        return (yield from handle.result_plan())
+
+    def enter(ctx: ContextCore) -> Any:
+        return ctx._drive(body(ctx._scope))
+
+    config = ChildConfig(sub_type=OperationSubType.WAIT_FOR_CALLBACK)
+    try:
+        return (yield from child_plan(state, scope, enter, name, config, op_id=op_id, name_inferred=inferred))
+    except ChildContextError as exc:
+        if state.status(child_id(op_id, 2)) == OperationStatus.FAILED:
+            cls: type[CallbackError] = CallbackSubmitterError
+        elif state.status(child_id(op_id, 1)) == OperationStatus.TIMED_OUT:
+            cls = CallbackTimeoutError
+        else:
+            cls = CallbackError
+        raise cls(
+            exc.message, error_type=exc.error_type, error_data=exc.error_data, stack_trace=exc.stack_trace,
+            operation_id=op_id, name=name,
+        ) from exc
+
+
+__all__ = [
+    "AsyncCallback",
+    "Callback",
+    "CallbackHandle",
+    "Submitter",
+    "callback_plan",
+    "wait_for_callback_plan",
+]
+
+# Enter is re-exported for type checkers reading `enter` above; it is the effect child_plan yields.
+_ = Enter

@@ -1,0 +1,118 @@
+"""WAIT_FOR_CONDITION: poll a check function through the service's timers, as ONE step operation.
+
+Each check runs as an attempt of a STEP with SubType "WaitForCondition" (PROTOCOL.md §4). The check
+gets the current state and returns the next one; the wait strategy then decides. "Not yet" is a RETRY
+whose Payload is the new state and whose StepOptions.NextAttemptDelaySeconds is the delay: the service
+keeps that payload as StepDetails.Result and re-invokes the function when the step is READY, so the
+next attempt resumes from the recorded state, not from ``initial_state``. "Done" is SUCCEED with the
+final state. A check or strategy that raises is FAIL, and `WaitForConditionError` on every run.
+
+START goes out lazily with the attempt's outcome, as the official SDK sends it (non-blocking): the
+check is a poll, and running it twice after a crash is harmless. An attempt found STARTED on replay
+was cut off and runs again without a new START.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from eventflow.core.effects import Call, Flush, Plan
+from eventflow.core.failures import error_object, operation_error
+from eventflow.core.operations.step import StepContext
+from eventflow.core.scope import Scope
+from eventflow.core.state import ExecutionState
+from eventflow.errors import SuspendExecution, WaitForConditionError
+from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
+from eventflow.events.wire import OperationUpdate, StepOptions
+from eventflow.serdes import DEFAULT_SERDES, SerDes, SerDesContext, deserialize, round_trip, serialize
+from eventflow.waits import WaitDecision
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def condition_plan(
+    state: ExecutionState,
+    scope: Scope,
+    check: Callable[[Any, StepContext], Any],
+    initial_state: Any,
+    wait_strategy: Callable[[Any, int], WaitDecision],
+    name: str | None,
+    serdes: SerDes | None,
+) -> Plan[Any]:
+    """Run one check of the condition (or replay the outcome) and checkpoint what it decided."""
+    op_id = scope.next_id()
+    parent_id = scope.parent_id
+    sub_type = OperationSubType.WAIT_FOR_CONDITION
+    op = state.recorded(op_id, OperationType.STEP, sub_type, name, parent_id)
+    serdes = serdes or DEFAULT_SERDES
+    sd_context = SerDesContext(op_id, state.arn)
+
+    def update(action: OperationAction, **fields: Any) -> OperationUpdate:
+        return OperationUpdate(
+            id=op_id, parent_id=parent_id, name=name, type=OperationType.STEP, sub_type=sub_type,
+            action=action, **fields,
+        )
+
+    attempt = 1
+    recorded_state: str | None = None
+    needs_start = True
+    if op is not None:
+        details = op.step_details
+        if op.status == OperationStatus.SUCCEEDED:
+            return deserialize(serdes, details.result if details else None, sd_context)
+        if op.status in (OperationStatus.PENDING, OperationStatus.STARTED, OperationStatus.READY):
+            if op.status == OperationStatus.PENDING:
+                raise SuspendExecution(f"wait_for_condition {name or op_id} waits for its next check")
+            # StepDetails.Attempt counts the checks already made; the RETRY payload is the state.
+            attempt = (details.attempt or 0) + 1 if details else 1
+            recorded_state = details.result if details else None
+            needs_start = op.status != OperationStatus.STARTED
+        else:
+            # FAILED, and any other terminal status a service might report for a step: the check is
+            # over and did not produce a final state.
+            raise operation_error(
+                WaitForConditionError, details.error if details else None, operation_id=op_id, name=name
+            )
+
+    if needs_start:
+        state.emit(update(OperationAction.START))
+
+    try:
+        # The first check sees initial_state read back through the serdes, so that it sees the same
+        # shape on the first run as every later check (which reads the recorded payload).
+        if recorded_state is None:
+            recorded_state = serialize(serdes, initial_state, sd_context)
+        current = deserialize(serdes, recorded_state, sd_context)
+        step_context = StepContext(attempt, op_id, name)
+        new_state = yield Call(lambda ctx: check(current, ctx), step_context)
+        payload, seen = round_trip(serdes, new_state, sd_context)
+        decision = wait_strategy(seen, attempt)
+    except Exception as exc:
+        error = error_object(exc)
+        state.emit(update(OperationAction.FAIL, error=error))
+        yield Flush(state)
+        raise operation_error(WaitForConditionError, error, operation_id=op_id, name=name) from exc
+
+    if decision.should_continue:
+        state.emit(
+            update(
+                OperationAction.RETRY,
+                payload=payload,
+                step_options=StepOptions(next_attempt_delay_seconds=max(1, decision.delay_seconds)),
+            )
+        )
+        yield Flush(state)
+        raise SuspendExecution(
+            f"wait_for_condition {name or op_id} checks again in {decision.delay_seconds} s"
+        )
+    state.emit(update(OperationAction.SUCCEED, payload=payload))
+    yield Flush(state)
+    # A fresh read of the payload, unless it is an immutable scalar: a strategy that mutated the state
+    # it was shown must not change what the caller gets (a replay returns the payload as recorded).
+    if type(seen) in _SCALARS:
+        return seen
+    return deserialize(serdes, payload, sd_context)
+
+
+__all__ = ["condition_plan"]

@@ -1,0 +1,28 @@
+"""`RecordingBackend`: a backend that remembers every checkpoint batch it passes on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eventflow.backends.base import Backend, CheckpointResult, StatePage
+from eventflow.events.wire import OperationUpdate
+
+
+class RecordingBackend:
+    """Wraps another backend and records each checkpoint call's updates, in order."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.batches: list[list[OperationUpdate]] = []
+
+    @property
+    def updates(self) -> list[OperationUpdate]:
+        return [u for batch in self.batches for u in batch]
+
+    def checkpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+        result = self.inner.checkpoint(arn, token, updates)
+        self.batches.append(list(updates))
+        return result
+
+    def get_state(self, arn: str, token: str, marker: str) -> StatePage:
+        return self.inner.get_state(arn, token, marker)
