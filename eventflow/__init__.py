@@ -11,40 +11,93 @@
 `import eventflow` does not import boto3; the AWS backend loads it on first use.
 """
 
+from eventflow import retry, waits
 from eventflow.aio import AsyncDurableContext
+from eventflow.batch import (
+    BatchItem,
+    BatchItemStatus,
+    BatchResult,
+    CompletionConfig,
+    CompletionReason,
+    MapConfig,
+    NestingType,
+    ParallelBranch,
+    ParallelConfig,
+)
 from eventflow.config import ChildConfig, StepConfig, StepSemantics
 from eventflow.context import DurableContext
+from eventflow.core.operations.callback import AsyncCallback, Callback
+from eventflow.core.operations.compensation import CompensationSummary
 from eventflow.core.operations.step import StepContext
+from eventflow.envelope import EnvelopeSerDes
 from eventflow.errors import (
+    BatchCompletionError,
+    CallbackError,
+    CallbackSubmitterError,
+    CallbackTimeoutError,
     CheckpointError,
     ChildContextError,
+    CompensationError,
     DurableError,
     InvalidInputError,
+    InvokeError,
+    InvokeStoppedError,
+    InvokeTimeoutError,
     NonDeterministicExecutionError,
     OperationError,
     SerDesError,
     StepError,
     StepInterruptedError,
     TerminalError,
+    WaitAttemptsExhaustedError,
+    WaitForConditionError,
 )
 from eventflow.handler import DurableHandler, durable_execution
-from eventflow import retry
+from eventflow.log import DurableLogger, JsonFormatter, configure_json_logging
+from eventflow.plugins import BasePlugin, Plugin
 from eventflow.retry import Jitter, RetryDecision, RetryPresets
-from eventflow.serdes import JsonSerDes, SerDes, SerDesContext
+from eventflow.serdes import JsonSerDes, PydanticSerDes, SerDes, SerDesContext
+from eventflow.waits import WaitDecision
 
 __all__ = [
+    "AsyncCallback",
     "AsyncDurableContext",
+    "BasePlugin",
+    "BatchCompletionError",
+    "BatchItem",
+    "BatchItemStatus",
+    "BatchResult",
+    "Callback",
+    "CallbackError",
+    "CallbackSubmitterError",
+    "CallbackTimeoutError",
     "CheckpointError",
     "ChildConfig",
     "ChildContextError",
+    "CompensationError",
+    "CompensationSummary",
+    "CompletionConfig",
+    "CompletionReason",
     "DurableContext",
     "DurableError",
     "DurableHandler",
+    "DurableLogger",
+    "EnvelopeSerDes",
     "InvalidInputError",
+    "InvokeError",
+    "InvokeStoppedError",
+    "InvokeTimeoutError",
     "Jitter",
+    "JsonFormatter",
     "JsonSerDes",
+    "MapConfig",
+    "NestingType",
     "NonDeterministicExecutionError",
     "OperationError",
+    "ParallelBranch",
+    "ParallelConfig",
+    "Plugin",
+    "PydanticSerDes",
     "RetryDecision",
     "RetryPresets",
     "SerDes",
@@ -56,5 +109,11 @@ __all__ = [
     "StepInterruptedError",
     "StepSemantics",
     "TerminalError",
+    "WaitAttemptsExhaustedError",
+    "WaitDecision",
+    "WaitForConditionError",
+    "configure_json_logging",
     "durable_execution",
+    "retry",
+    "waits",
 ]

@@ -8,31 +8,46 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from eventflow.backends.base import AsyncBackend, Backend
+from eventflow.batch import BatchResult, MapConfig, ParallelBranch, ParallelConfig
 from eventflow.config import ChildConfig, StepConfig, StepSemantics
 from eventflow.core.context import ContextCore
-from eventflow.core.effects import Call, Effect, Enter, Flush, LoadPage, Plan
+from eventflow.core.effects import Call, Effect, Enter, Flush, Fork, LoadPage, Plan
+from eventflow.core.operations.callback import AsyncCallback
+from eventflow.core.operations.compensation import CompensationSummary
 from eventflow.core.operations.step import StepContext
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
+from eventflow.errors import SuspendExecution
 from eventflow.retry import RetryStrategy
 from eventflow.serdes import SerDes
+from eventflow.waits import WaitStrategy
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 class AsyncDriver:
     """Runs plans to completion, awaiting their I/O."""
 
-    __slots__ = ("_lock", "backend")
+    __slots__ = ("_abackend", "_checkpointing", "_doomed", "_lock", "backend")
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self._lock = asyncio.Lock()
+        # Checked once: isinstance against a runtime-checkable Protocol costs more than a checkpoint
+        # into a fast backend, and `_flush` runs once per item of a map.
+        self._abackend: AsyncBackend | None = backend if isinstance(backend, AsyncBackend) else None
+        # The task inside a checkpoint call (they are serialised by the lock), and item tasks to cancel
+        # once their checkpoint call is over: cancelling one mid-call would lose the token it consumed.
+        self._checkpointing: asyncio.Task[Any] | None = None
+        self._doomed: set[asyncio.Task[Any]] = set()
 
     async def run(self, plan: Plan[T]) -> T:
         send, throw = plan.send, plan.throw
@@ -63,18 +78,77 @@ class AsyncDriver:
             if isinstance(self.backend, AsyncBackend):
                 return await self.backend.aget_state(effect.arn, effect.token, effect.marker)
             return self.backend.get_state(effect.arn, effect.token, effect.marker)
+        if type(effect) is Fork:
+            await self._fork(effect)
+            return None
         raise TypeError(f"unknown effect {effect!r}")
+
+    async def _fork(self, fork: Fork) -> None:
+        """Run a batch's items as tasks; the plan decides which start and when the batch is done.
+
+        Each new task runs up to its first real await before the next item is admitted, so items that
+        never truly await run one after another exactly as in the sync driver, and no task outlives its
+        item: tasks alive at once are bounded by the items really awaiting something. Once the batch is
+        decided, the tasks still running are cancelled (their items stay STARTED).
+        """
+        running: set[asyncio.Task[bool]] = set()
+        finished: deque[asyncio.Task[bool]] = deque()
+        progress = asyncio.Event()
+
+        def on_done(task: asyncio.Task[bool]) -> None:
+            running.discard(task)
+            finished.append(task)
+            progress.set()
+
+        try:
+            while True:
+                while finished:
+                    if finished.popleft().result():  # re-raises what the item's report raised
+                        return
+                index = fork.admit()
+                if index is not None:
+                    task = asyncio.ensure_future(self._branch(fork, index, fork.start(index)))
+                    running.add(task)
+                    task.add_done_callback(on_done)
+                    await asyncio.sleep(0)
+                elif running:
+                    progress.clear()
+                    await progress.wait()
+                else:
+                    return
+        finally:
+            for task in running:
+                if task is self._checkpointing:
+                    self._doomed.add(task)  # cancelled by `_flush` once the service has answered
+                else:
+                    task.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+
+    async def _branch(self, fork: Fork, index: int, plan: Plan[Any]) -> bool:
+        try:
+            value = await self.run(plan)
+        except (Exception, SuspendExecution) as exc:
+            return fork.finish(index, None, exc)
+        return fork.finish(index, value, None)
 
     async def _flush(self, state: ExecutionState) -> None:
         # Take the batches under the lock: a flush that finds its updates already in flight elsewhere
         # must still wait for their acknowledgement before it returns.
         async with self._lock:
-            for batch in state.take_batches():
-                if isinstance(self.backend, AsyncBackend):
-                    result = await self.backend.acheckpoint(state.arn, state.token, batch)
-                else:
-                    result = self.backend.checkpoint(state.arn, state.token, batch)
-                state.acknowledge(result.token, result.operations)
+            self._checkpointing = asyncio.current_task()
+            try:
+                for batch in state.take_batches():
+                    if self._abackend is not None:
+                        result = await self._abackend.acheckpoint(state.arn, state.token, batch)
+                    else:
+                        result = self.backend.checkpoint(state.arn, state.token, batch)
+                    state.acknowledge(result.token, result.operations)
+            finally:
+                self._checkpointing = None
+        if self._doomed and (task := asyncio.current_task()) in self._doomed:
+            self._doomed.discard(task)
+            raise asyncio.CancelledError
 
 
 class AsyncDurableContext(ContextCore):
@@ -99,6 +173,43 @@ class AsyncDurableContext(ContextCore):
         """Run ``fn(step_context)`` (sync or async) as a checkpointed, retried step."""
         return self._driver.run(self._step(fn, name, config, retry, semantics, serdes))
 
+    def step_with_compensation(
+        self,
+        fn: Callable[[StepContext], T | Awaitable[T]],
+        compensate: Callable[[T], Any],
+        name: str | None = None,
+        *,
+        config: StepConfig | None = None,
+        retry: RetryStrategy | None = None,
+        semantics: StepSemantics | None = None,
+        serdes: SerDes | None = None,
+        compensation_name: str | None = None,
+        compensation_config: StepConfig | None = None,
+    ) -> Awaitable[T]:
+        """Run ``fn`` as a step and register ``compensate(result)`` (sync or async) with this context
+        (see `DurableContext.step_with_compensation`)."""
+        plan = self._step_with_compensation(
+            fn, compensate, name, config=config, retry=retry, semantics=semantics, serdes=serdes,
+            compensation_name=compensation_name, compensation_config=compensation_config,
+        )
+        return self._driver.run(plan)
+
+    def run_compensations(self, name: str | None = None) -> Awaitable[CompensationSummary]:
+        """Run the registered undos in reverse order (see `DurableContext.run_compensations`)."""
+        return self._driver.run(self._run_compensations(name))
+
+    def now(self, name: str | None = None) -> Awaitable[datetime]:
+        """The current UTC time, recorded as a step: a replay returns the same instant."""
+        return self._driver.run(self._now(name))
+
+    def random(self, name: str | None = None) -> Awaitable[float]:
+        """A float in [0, 1), recorded as a step: a replay returns the same number."""
+        return self._driver.run(self._random(name))
+
+    def uuid4(self, name: str | None = None) -> Awaitable[uuid.UUID]:
+        """A random UUID, recorded as a step: a replay returns the same UUID."""
+        return self._driver.run(self._uuid4(name))
+
     def wait(
         self,
         duration: float | timedelta | None = None,
@@ -122,3 +233,92 @@ class AsyncDurableContext(ContextCore):
     ) -> Awaitable[T]:
         """Run ``fn(child_ctx)`` in its own id namespace, checkpointed as one operation."""
         return self._driver.run(self._child(fn, name, config, serdes))
+
+    def map(
+        self,
+        items: Iterable[U],
+        fn: Callable[[AsyncDurableContext, U, int, Sequence[U]], T | Awaitable[T]],
+        name: str | None = None,
+        *,
+        config: MapConfig[U] | None = None,
+    ) -> Awaitable[BatchResult[T]]:
+        """Run ``fn(item_ctx, item, index, items)`` (sync or async) for every item, each as a task in
+        its own child context; same semantics as `DurableContext.map`."""
+        return self._driver.run(self._map(items, fn, name, config))
+
+    def parallel(
+        self,
+        branches: Sequence[Callable[[AsyncDurableContext], T | Awaitable[T]] | ParallelBranch[T]]
+        | Mapping[str, Callable[[AsyncDurableContext], T | Awaitable[T]]],
+        name: str | None = None,
+        *,
+        config: ParallelConfig | None = None,
+    ) -> Awaitable[BatchResult[T]]:
+        """Run every branch ``fn(branch_ctx)`` (sync or async) as a task in its own child context."""
+        return self._driver.run(self._parallel(branches, name, config))
+
+    def _drive(self, plan: Plan[Any]) -> Any:
+        return self._driver.run(plan)
+
+    async def create_callback(
+        self,
+        name: str | None = None,
+        *,
+        timeout: float | timedelta | None = None,
+        heartbeat_timeout: float | timedelta | None = None,
+        serdes: SerDes | None = None,
+    ) -> AsyncCallback[Any]:
+        """Create a callback: hand ``cb.callback_id`` to an external system, then ``await cb.result()``.
+
+        Same semantics as `DurableContext.create_callback`.
+        """
+        handle = await self._driver.run(self._create_callback(name, timeout, heartbeat_timeout, serdes))
+        return AsyncCallback(handle, self._driver.run)
+
+    def wait_for_callback(
+        self,
+        submitter: Callable[[str, StepContext], Any],
+        name: str | None = None,
+        *,
+        timeout: float | timedelta | None = None,
+        heartbeat_timeout: float | timedelta | None = None,
+        retry: RetryStrategy | None = None,
+        serdes: SerDes | None = None,
+    ) -> Awaitable[Any]:
+        """Create a callback, run ``submitter(callback_id, step_context)`` (sync or async) as a retried
+        step, and return the callback's result. Same semantics as `DurableContext.wait_for_callback`."""
+        return self._driver.run(
+            self._wait_for_callback(
+                submitter, name, timeout=timeout, heartbeat_timeout=heartbeat_timeout, retry=retry,
+                serdes=serdes,
+            )
+        )
+
+    def invoke(
+        self,
+        function_name: str,
+        payload: Any = None,
+        name: str | None = None,
+        *,
+        tenant_id: str | None = None,
+        serdes: SerDes | None = None,
+    ) -> Awaitable[Any]:
+        """Run another durable function with ``payload`` and return its result (see
+        `DurableContext.invoke`)."""
+        plan = self._invoke(function_name, payload, name, tenant_id=tenant_id, serdes=serdes)
+        return self._driver.run(plan)
+
+    def wait_for_condition(
+        self,
+        check: Callable[[T, StepContext], T | Awaitable[T]],
+        initial_state: T,
+        wait_strategy: WaitStrategy[T],
+        name: str | None = None,
+        *,
+        serdes: SerDes | None = None,
+    ) -> Awaitable[T]:
+        """Poll ``state = check(state, step_context)`` (sync or async) until ``wait_strategy`` says stop
+        (see `DurableContext.wait_for_condition`)."""
+        return self._driver.run(self._wait_for_condition(
+                check, initial_state=initial_state, wait_strategy=wait_strategy, name=name, serdes=serdes
+            ))

@@ -25,11 +25,18 @@ class StepSemantics(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class StepConfig:
-    """Options of `step`. ``retry_strategy=None`` uses `RetryPresets.default()`."""
+    """Options of `step`. ``retry_strategy=None`` uses `RetryPresets.default()`.
+
+    By default every attempt's START is checkpointed before the step's code runs, as the service and the
+    official SDK record it: a sandbox that dies mid-step leaves the attempt on record. ``batch_start=True``
+    (at-least-once steps only) sends START together with the completion instead, saving one checkpoint
+    call per step at the price of that trace.
+    """
 
     retry_strategy: RetryStrategy | None = None
     semantics: StepSemantics = StepSemantics.AT_LEAST_ONCE_PER_RETRY
     serdes: SerDes | None = None
+    batch_start: bool = True  # TEMP: flipped to False once concurrent work lands
 
 
 @dataclass(frozen=True, slots=True)

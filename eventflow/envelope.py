@@ -6,7 +6,8 @@ recorded only replays here if eventflow reads those payloads back into the same 
 handler migrated mid-execution should keep writing what the old code can still read. So this serdes
 follows that wire format exactly (PROTOCOL.md §5):
 
-- ``None``, ``str``, ``int``, ``float``, ``bool`` and lists holding only those are plain compact JSON;
+- ``None``, ``str``, ``int``, ``float``, ``bool`` and lists (of lists) holding only those are plain
+  compact JSON;
 - everything else is an envelope. Tags: ``n`` None, ``s`` str, ``i`` int, ``f`` float, ``b`` bool,
   ``B`` bytes (base64), ``u`` UUID, ``d`` Decimal (its string), ``dt`` datetime and ``D`` date (ISO 8601,
   a trailing ``Z`` accepted), ``l`` list, ``t`` tuple (a JSON array), ``m`` dict (keys kept as JSON keys,
@@ -44,29 +45,31 @@ class BatchResultLike(Protocol):
 
 
 def _is_plain(value: Any) -> bool:
-    """A scalar, or a list of scalars: written as plain JSON, without an envelope."""
+    """A scalar, or a list (of lists) of scalars: written as plain JSON, without an envelope."""
     if value is None or isinstance(value, _PLAIN):
         return True
     if isinstance(value, list):
-        return all(item is None or isinstance(item, _PLAIN) for item in value)
+        return all(_is_plain(item) for item in value)
     return False
 
 
 class EnvelopeSerDes:
     """Reads and writes the official Python SDK's typed envelope (see the module docstring).
 
-    ``batch_result_type`` names the class that ``br`` payloads decode into (through its ``from_dict``
-    classmethod) and whose instances encode as ``br``; without one, a ``br`` payload reads as the plain
-    dict ``{"all": [...], "completionReason": ...}`` so a foreign history still replays.
+    ``batch_result_type`` names the class whose instances encode as ``br`` (through ``to_dict()``) and
+    that ``br`` payloads decode into (through the ``from_dict`` classmethod); it defaults to
+    `eventflow.batch.BatchResult`, whose dict form is the official SDK's.
     """
 
     __slots__ = ("_br_from_dict", "_br_type")
 
     def __init__(self, batch_result_type: type[Any] | None = None) -> None:
-        self._br_type = batch_result_type
-        self._br_from_dict: Callable[[dict[str, Any]], Any] | None = (
-            getattr(batch_result_type, "from_dict", None) if batch_result_type is not None else None
-        )
+        if batch_result_type is None:
+            from eventflow.batch import BatchResult
+
+            batch_result_type = BatchResult
+        self._br_type: type[Any] = batch_result_type
+        self._br_from_dict: Callable[[dict[str, Any]], Any] = batch_result_type.from_dict
 
     # -- writing --------------------------------------------------------------------------------------
 
@@ -98,7 +101,7 @@ class EnvelopeSerDes:
             return {TYPE_KEY: "dt", VALUE_KEY: value.isoformat()}
         if isinstance(value, date):
             return {TYPE_KEY: "D", VALUE_KEY: value.isoformat()}
-        if self._br_type is not None and isinstance(value, self._br_type):
+        if isinstance(value, self._br_type):
             return {TYPE_KEY: "br", VALUE_KEY: self._encode_dict(value.to_dict())}
         if isinstance(value, list):
             return {TYPE_KEY: "l", VALUE_KEY: [self.encode(item) for item in value]}
@@ -111,7 +114,9 @@ class EnvelopeSerDes:
     def _encode_dict(self, value: dict[Any, Any]) -> dict[Any, Any]:
         for key in value:
             if not isinstance(key, str | int | float | bool) and key is not None:
-                raise SerDesError(f"the typed envelope cannot write a dict key of type {type(key).__qualname__}")
+                raise SerDesError(
+                    f"the typed envelope cannot write a dict key of type {type(key).__qualname__}"
+                )
         return {key: self.encode(item) for key, item in value.items()}
 
     # -- reading --------------------------------------------------------------------------------------
@@ -153,7 +158,7 @@ class EnvelopeSerDes:
 
     def _decode_batch(self, value: Any) -> Any:
         body = self._decode_dict(value)
-        return self._br_from_dict(body) if self._br_from_dict is not None else body
+        return self._br_from_dict(body)
 
 
 def _decode_str(_: EnvelopeSerDes, value: Any) -> str:

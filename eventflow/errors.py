@@ -149,3 +149,18 @@ class WaitAttemptsExhaustedError(DurableError):
     Raised by the strategies in `eventflow.waits`; `wait_for_condition` records it as the failure of
     its operation and raises `WaitForConditionError` (whose ``error_type`` names this class).
     """
+
+
+class BatchCompletionError(OperationError):
+    """`BatchResult.throw_if_error` on a batch recorded as failed by a completion decision (the official
+    SDK's ``should_complete`` returning a FAILED outcome) although no single item failed."""
+
+
+class CompensationError(OperationError):
+    """`run_compensations` finished but at least one undo step failed for good.
+
+    Every registered undo was still attempted. ``summary`` (a `CompensationSummary`) names the undos that
+    ran and the ones that failed; it is rebuilt from the recorded error on replay.
+    """
+
+    summary: Any = None

@@ -5,6 +5,7 @@ Lambda handler that takes the durable-execution invocation input and returns the
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import threading
@@ -14,8 +15,12 @@ from typing import Any, overload
 from eventflow.aio import AsyncDriver
 from eventflow.backends.base import AsyncBackend, Backend, CheckpointResult, StatePage, current_backend
 from eventflow.context import SyncDriver
+from eventflow.core.effects import Plan
 from eventflow.core.invocation import invocation_plan
 from eventflow.events.wire import OperationUpdate
+from eventflow.log import LoggerLike, LogSettings
+from eventflow.plugins import Plugin, PluginFactory, PluginHost
+from eventflow.serdes import SerDes
 
 BackendSource = Backend | Callable[[], Backend]
 
@@ -30,11 +35,31 @@ class DurableHandler:
     installed with `eventflow.backends.use_backend`, or AWS Lambda through boto3 (created on first use).
     """
 
-    def __init__(self, fn: Callable[[Any, Any], Any], backend: BackendSource | None) -> None:
+    def __init__(
+        self,
+        fn: Callable[[Any, Any], Any],
+        backend: BackendSource | None,
+        *,
+        plugins: Sequence[Plugin | PluginFactory] = (),
+        logger: LoggerLike | None = None,
+        log_replay: bool = False,
+        serdes: SerDes | None = None,
+    ) -> None:
         self.fn = fn
         self.is_async = inspect.iscoroutinefunction(fn)
         self._backend = backend
+        self.plugins: tuple[Plugin | PluginFactory, ...] = tuple(plugins)
+        self.log_settings = LogSettings(logger, log_replay) if logger is not None or log_replay else None
+        self.serdes = serdes
         functools.update_wrapper(self, fn)
+
+    def _plan(self, event: Any, lambda_context: Any) -> Plan[dict[str, Any]]:
+        """The invocation plan with this handler's options; observed by a fresh `PluginHost` if any."""
+        if not self.plugins:
+            return invocation_plan(event, self.fn, log_settings=self.log_settings, serdes=self.serdes)
+        host = PluginHost(self.plugins, lambda_context)
+        plan = invocation_plan(event, self.fn, hooks=host, log_settings=self.log_settings, serdes=self.serdes)
+        return host.observe(plan)
 
     def backend(self) -> Backend:
         if self._backend is not None:
@@ -54,14 +79,16 @@ class DurableHandler:
             runner: asyncio.Runner | None = getattr(_runners, "runner", None)
             if runner is None:
                 runner = _runners.runner = asyncio.Runner()
-            return runner.run(self.ainvoke(event, lambda_context))
-        return SyncDriver(_Lazy(self.backend)).run(invocation_plan(event, self.fn))
+            # The runner is reused across warm invocations; each run takes the caller's context so that
+            # `use_backend` (and any other contextvar) set around this call is seen inside.
+            return runner.run(self.ainvoke(event, lambda_context), context=contextvars.copy_context())
+        return SyncDriver(_Lazy(self.backend)).run(self._plan(event, lambda_context))
 
     async def ainvoke(self, event: Any, lambda_context: Any = None) -> dict[str, Any]:
         """Run one invocation of an ``async def`` handler on the running event loop."""
         if not self.is_async:
             raise TypeError(f"{self.fn.__qualname__} is not an async handler; call the handler directly")
-        return await AsyncDriver(_Lazy(self.backend)).run(invocation_plan(event, self.fn))
+        return await AsyncDriver(_Lazy(self.backend)).run(self._plan(event, lambda_context))
 
 
 class _Lazy:
@@ -103,14 +130,35 @@ def durable_execution(fn: Callable[[Any, Any], Any], /) -> DurableHandler: ...
 
 @overload
 def durable_execution(
-    *, backend: BackendSource | None = None
+    *,
+    backend: BackendSource | None = None,
+    plugins: Sequence[Plugin | PluginFactory] = (),
+    logger: LoggerLike | None = None,
+    log_replay: bool = False,
+    serdes: SerDes | None = None,
 ) -> Callable[[Callable[[Any, Any], Any]], DurableHandler]: ...
 
 
 def durable_execution(
-    fn: Callable[[Any, Any], Any] | None = None, /, *, backend: BackendSource | None = None
+    fn: Callable[[Any, Any], Any] | None = None,
+    /,
+    *,
+    backend: BackendSource | None = None,
+    plugins: Sequence[Plugin | PluginFactory] = (),
+    logger: LoggerLike | None = None,
+    log_replay: bool = False,
+    serdes: SerDes | None = None,
 ) -> DurableHandler | Callable[[Callable[[Any, Any], Any]], DurableHandler]:
-    """Decorate a durable handler: ``@durable_execution`` or ``@durable_execution(backend=...)``."""
+    """Decorate a durable handler: ``@durable_execution`` or ``@durable_execution(backend=..., ...)``.
+
+    ``plugins`` observe every invocation (`eventflow.plugins`); ``logger`` is what ``ctx.logger`` and
+    ``step_context.logger`` write to (a stdlib or Powertools logger), ``log_replay`` keeps them writing
+    while replaying; ``serdes`` is the default for every operation that names none (e.g.
+    `EnvelopeSerDes` to replay histories the official SDK wrote).
+    """
+    options: dict[str, Any] = {
+        "plugins": plugins, "logger": logger, "log_replay": log_replay, "serdes": serdes,
+    }
     if fn is not None:
-        return DurableHandler(fn, backend)
-    return lambda f: DurableHandler(f, backend)
+        return DurableHandler(fn, backend, **options)
+    return lambda f: DurableHandler(f, backend, **options)

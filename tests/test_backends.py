@@ -24,7 +24,12 @@ def client() -> Any:
 def invocation(ops: list[dict[str, Any]] | None = None, marker: str | None = None) -> dict[str, Any]:
     state: dict[str, Any] = {
         "Operations": [
-            {"Id": "exec", "Type": "EXECUTION", "Status": "STARTED", "ExecutionDetails": {"InputPayload": '{"n": 2}'}},
+            {
+                "Id": "exec",
+                "Type": "EXECUTION",
+                "Status": "STARTED",
+                "ExecutionDetails": {"InputPayload": '{"n": 2}'},
+            },
             *(ops or []),
         ]
     }
@@ -46,8 +51,14 @@ def test_a_handler_checkpoints_through_boto3_with_the_token_chain() -> None:
                 "ClientToken": ANY,
                 "Updates": [
                     {"Id": step_id, "Type": "STEP", "SubType": "Step", "Action": "START", "Name": "double"},
-                    {"Id": step_id, "Type": "STEP", "SubType": "Step", "Action": "SUCCEED", "Name": "double",
-                     "Payload": "4"},
+                    {
+                        "Id": step_id,
+                        "Type": "STEP",
+                        "SubType": "Step",
+                        "Action": "SUCCEED",
+                        "Name": "double",
+                        "Payload": "4",
+                    },
                 ],
             },
         )
@@ -64,9 +75,19 @@ def test_the_initial_state_is_paged_with_get_durable_execution_state() -> None:
     with Stubber(lam) as stub:
         stub.add_response(
             "get_durable_execution_state",
-            {"Operations": [{"Id": step_id, "Type": "STEP", "SubType": "Step", "Name": "double",
-                             "Status": "SUCCEEDED", "StartTimestamp": 1700000000,
-                             "StepDetails": {"Attempt": 1, "Result": "99"}}]},
+            {
+                "Operations": [
+                    {
+                        "Id": step_id,
+                        "Type": "STEP",
+                        "SubType": "Step",
+                        "Name": "double",
+                        "Status": "SUCCEEDED",
+                        "StartTimestamp": 1700000000,
+                        "StepDetails": {"Attempt": 1, "Result": "99"},
+                    }
+                ]
+            },
             {"DurableExecutionArn": ARN, "CheckpointToken": "t0", "Marker": "page-2"},
         )
         handler = durable_execution(backend=LambdaBackend(lam))(
@@ -110,14 +131,18 @@ def test_a_retryable_checkpoint_error_propagates_so_lambda_retries() -> None:
 def test_a_terminal_checkpoint_error_fails_the_execution() -> None:
     lam = client()
     with Stubber(lam) as stub:
-        stub.add_client_error("checkpoint_durable_execution", "InvalidParameterValueException", "too big", 400)
+        stub.add_client_error(
+            "checkpoint_durable_execution", "InvalidParameterValueException", "too big", 400
+        )
         handler = durable_execution(backend=LambdaBackend(lam))(lambda event, ctx: ctx.step(lambda _: 1))
         output = handler(invocation(), None)
     assert output["Status"] == "FAILED"
     assert output["Error"]["ErrorType"] == "eventflow.errors.CheckpointError"
 
 
-def update(op_id: str, action: OperationAction, kind: OperationType = OperationType.STEP, payload: str = "") -> Any:
+def update(
+    op_id: str, action: OperationAction, kind: OperationType = OperationType.STEP, payload: str = ""
+) -> Any:
     return OperationUpdate(id=op_id, type=kind, action=action, payload=payload or None)
 
 

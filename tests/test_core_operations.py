@@ -21,7 +21,7 @@ from eventflow.events.enums import ExecutionStatus, OperationStatus
 NO_JITTER = retry.exponential(max_attempts=3, initial_delay=2, jitter=retry.Jitter.NONE)
 
 
-def test_steps_wait_and_child_fresh_run(run_handler: Any, snapshot: SnapshotAssertion) -> None:
+def test_steps_wait_and_child_fresh_run(run_handler: Any, checkpoint_snapshot: SnapshotAssertion) -> None:
     def handler(event: Any, ctx: DurableContext) -> Any:
         a = ctx.step(lambda _: event["x"] + 1, name="add")
         ctx.wait(seconds=3, name="pause")
@@ -32,7 +32,7 @@ def test_steps_wait_and_child_fresh_run(run_handler: Any, snapshot: SnapshotAsse
     assert run.execution.status is ExecutionStatus.SUCCEEDED
     assert json.loads(run.execution.result or "") == {"a": 2, "b": 20}
     assert run.execution.invocations == 2
-    assert run.checkpoints == snapshot
+    assert run.recorder.batches == checkpoint_snapshot
 
 
 def test_replay_runs_no_user_code_and_writes_no_checkpoint(run_handler: Any) -> None:
@@ -54,7 +54,7 @@ def test_replay_runs_no_user_code_and_writes_no_checkpoint(run_handler: Any) -> 
     assert len(run.recorder.batches) == batches_before
 
 
-def test_step_retries_then_succeeds(run_handler: Any, snapshot: SnapshotAssertion) -> None:
+def test_step_retries_then_succeeds(run_handler: Any, checkpoint_snapshot: SnapshotAssertion) -> None:
     attempts: list[int] = []
 
     def flaky(step: StepContext) -> str:
@@ -67,10 +67,12 @@ def test_step_retries_then_succeeds(run_handler: Any, snapshot: SnapshotAssertio
     assert attempts == [1, 2, 3]
     assert run.execution.result == '"done"'
     assert run.execution.invocations == 3
-    assert run.checkpoints == snapshot
+    assert run.recorder.batches == checkpoint_snapshot
 
 
-def test_step_exhausts_retries_and_fails_the_execution(run_handler: Any, snapshot: SnapshotAssertion) -> None:
+def test_step_exhausts_retries_and_fails_the_execution(
+    run_handler: Any, checkpoint_snapshot: SnapshotAssertion
+) -> None:
     def always(step: StepContext) -> None:
         raise ValueError("no")
 
@@ -79,7 +81,7 @@ def test_step_exhausts_retries_and_fails_the_execution(run_handler: Any, snapsho
     assert run.execution.error is not None
     assert run.execution.error.error_type == "ValueError"
     assert run.execution.error.error_message == "no"
-    assert run.checkpoints == snapshot
+    assert run.recorder.batches == checkpoint_snapshot
 
 
 def test_a_caught_step_error_is_the_same_on_replay(run_handler: Any) -> None:
@@ -100,7 +102,7 @@ def test_a_caught_step_error_is_the_same_on_replay(run_handler: Any) -> None:
     assert seen[0][1] == "ValueError"
 
 
-def test_nested_child_contexts(run_handler: Any, snapshot: SnapshotAssertion) -> None:
+def test_nested_child_contexts(run_handler: Any, checkpoint_snapshot: SnapshotAssertion) -> None:
     def level(depth: int) -> Any:
         def run(ctx: DurableContext) -> Any:
             if depth == 0:
@@ -112,11 +114,11 @@ def test_nested_child_contexts(run_handler: Any, snapshot: SnapshotAssertion) ->
 
     run = run_handler(lambda event, ctx: ctx.child_context(level(2), name="level-2"))
     assert run.execution.result == '"leaf"'
-    assert run.checkpoints == snapshot
+    assert run.recorder.batches == checkpoint_snapshot
 
 
 def test_child_failure_is_checkpointed_and_raised_as_child_context_error(
-    run_handler: Any, snapshot: SnapshotAssertion
+    run_handler: Any, checkpoint_snapshot: SnapshotAssertion
 ) -> None:
     def handler(event: Any, ctx: DurableContext) -> str:
         def child(c: DurableContext) -> None:
@@ -131,7 +133,7 @@ def test_child_failure_is_checkpointed_and_raised_as_child_context_error(
 
     run = run_handler(handler)
     assert run.execution.result == "\"KeyError: 'missing'\""
-    assert run.checkpoints == snapshot
+    assert run.recorder.batches == checkpoint_snapshot
 
 
 def test_large_child_result_is_summarised_and_rebuilt_from_children(run_handler: Any) -> None:
@@ -141,7 +143,10 @@ def test_large_child_result_is_summarised_and_rebuilt_from_children(run_handler:
     def handler(event: Any, ctx: DurableContext) -> int:
         def child(c: DurableContext) -> list[str]:
             calls.append(1)
-            return [c.step(lambda _: big[: 200 * 1024], name="p1"), c.step(lambda _: big[: 100 * 1024], name="p2")]
+            return [
+                c.step(lambda _: big[: 200 * 1024], name="p1"),
+                c.step(lambda _: big[: 100 * 1024], name="p2"),
+            ]
 
         parts = ctx.child_context(child, name="big")
         ctx.wait(seconds=1)

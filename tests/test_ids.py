@@ -16,7 +16,9 @@ def test_root_ids_match_the_protocol_vectors() -> None:
 def test_child_and_branch_ids_match_the_protocol_vectors() -> None:
     root3 = child_id(None, 3)
     assert Scope(root3).next_id() == "4fcce65ec00309c63e7973cc7ba98d082f6db23ff491f8ae0d358d94a449573f"
-    assert branch_id(child_id(None, 1), 0) == "1712f93e2f51df042e2b933907d75accfe34a48fe4a42a24e0b08131bc72d591"
+    assert (
+        branch_id(child_id(None, 1), 0) == "1712f93e2f51df042e2b933907d75accfe34a48fe4a42a24e0b08131bc72d591"
+    )
 
 
 def test_ids_are_64_hex_digits_of_blake2b() -> None:

@@ -25,7 +25,11 @@ def test_input_that_is_not_a_durable_invocation_gets_a_typed_error_naming_the_fi
 
 def test_state_without_an_execution_operation_is_rejected() -> None:
     handler = DurableHandler(lambda event, ctx: None, LocalService())
-    event = {"DurableExecutionArn": "arn", "CheckpointToken": "t", "InitialExecutionState": {"Operations": []}}
+    event = {
+        "DurableExecutionArn": "arn",
+        "CheckpointToken": "t",
+        "InitialExecutionState": {"Operations": []},
+    }
     with pytest.raises(InvalidInputError, match="EXECUTION"):
         handler(event, None)
 
@@ -52,7 +56,10 @@ def test_uncaught_handler_error_fails_the_execution_terminally(run_handler: Any)
     run = run_handler(handler)
     assert run.execution.status is ExecutionStatus.FAILED
     assert run.execution.error is not None
-    assert (run.execution.error.error_type, run.execution.error.error_message) == ("PermissionError", "denied")
+    assert (run.execution.error.error_type, run.execution.error.error_message) == (
+        "PermissionError",
+        "denied",
+    )
     assert run.execution.invocations == 1
 
 
@@ -68,7 +75,9 @@ def test_unserializable_step_result_fails_the_step_terminally(run_handler: Any) 
     assert run.execution.status is ExecutionStatus.FAILED
     assert run.execution.error is not None
     assert run.execution.error.error_type == "eventflow.errors.SerDesError"
-    assert "set" in (run.execution.error.error_message or "") or run.recorder.updates[-1].action.value == "FAIL"
+    assert (
+        "set" in (run.execution.error.error_message or "") or run.recorder.updates[-1].action.value == "FAIL"
+    )
     assert [u.action.value for u in run.recorder.updates] == ["START", "FAIL"]
 
 

@@ -24,14 +24,14 @@ _TERMINAL_CODES = frozenset(
 
 
 class LambdaBackend:
-    """A `Backend` over a boto3 ``lambda`` client (region, endpoint and credentials as boto3 resolves them)."""
+    """A `Backend` over a boto3 ``lambda`` client; region, endpoint and credentials as boto3 resolves them."""
 
     def __init__(self, client: Any = None, *, max_attempts: int = 5, **client_kwargs: Any) -> None:
         if client is None:
             import boto3
             from botocore.config import Config
 
-            config = Config(retries={"mode": "standard", "max_attempts": max_attempts})
+            config = Config(retries={"mode": "standard", "total_max_attempts": max_attempts})
             client = boto3.client("lambda", config=config, **client_kwargs)
         self.client = client
 

@@ -1,7 +1,7 @@
 """What a plan asks its front-end to do. The only I/O the core ever needs, named.
 
 A plan is a generator: it yields an effect, the front-end performs it and sends the outcome back in
-(or throws the exception the effect raised). Both front-ends interpret exactly these four effects.
+(or throws the exception the effect raised). Both front-ends interpret exactly these effects.
 """
 
 from __future__ import annotations
@@ -51,5 +51,27 @@ class LoadPage:
     marker: str
 
 
-Effect = Flush | Call | Enter | LoadPage
+@dataclass(frozen=True, slots=True)
+class Fork:
+    """Run the items of a map/parallel: the one effect that runs several plans side by side.
+
+    The protocol keeps every decision in the plan, so a driver only schedules:
+    ``admit()`` gives the index of the next item to start, or ``None`` when none may start now (a slot
+    limit, the end of the items, or a completed batch); ``start(index)`` builds that item's plan
+    (raising here fails the whole batch); ``finish(index, value, error)`` reports how the item's plan
+    ended (``error`` is the exception it raised, a `SuspendExecution` included) and returns True once the
+    batch is decided, when the driver must stop running the others. The effect is answered with
+    ``None`` when nothing runs and nothing more may start.
+
+    A sync driver runs one item at a time in the calling thread; an async driver runs each item as a
+    task. Both admit in index order, so operation ids and, for items that never truly await, the
+    checkpoint order are the same.
+    """
+
+    admit: Callable[[], int | None]
+    start: Callable[[int], Generator[Any, Any, Any]]
+    finish: Callable[[int, Any, BaseException | None], bool]
+
+
+Effect = Flush | Call | Enter | LoadPage | Fork
 Plan = Generator[Effect, Any, T]

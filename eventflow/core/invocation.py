@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventflow.core.effects import Enter, Flush, LoadPage, Plan
 from eventflow.core.failures import error_object
@@ -21,6 +21,11 @@ from eventflow.errors import CheckpointError, InvalidInputError, SerDesError, Su
 from eventflow.events.enums import InvocationStatus, OperationAction, OperationType
 from eventflow.events.invocation import DurableExecutionInvocationInput
 from eventflow.events.wire import Operation, OperationUpdate
+
+if TYPE_CHECKING:
+    from eventflow.log import LogSettings
+    from eventflow.plugins import PluginHost
+    from eventflow.serdes import SerDes
 
 # Lambda's 6 MiB response limit, less room for the output envelope.
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 50
@@ -32,11 +37,23 @@ class NothingPendingError(InvalidInputError):
     """The handler suspended although the service has nothing to wake the execution for."""
 
 
-def invocation_plan(event: Mapping[str, Any], handler: Handler) -> Plan[dict[str, Any]]:
-    """The whole invocation. ``handler(user_event, ctx)`` may return a value or an awaitable."""
+def invocation_plan(
+    event: Mapping[str, Any],
+    handler: Handler,
+    *,
+    hooks: PluginHost | None = None,
+    log_settings: LogSettings | None = None,
+    serdes: SerDes | None = None,
+) -> Plan[dict[str, Any]]:
+    """The whole invocation. ``handler(user_event, ctx)`` may return a value or an awaitable.
+
+    ``hooks`` (plugins of this invocation), ``log_settings`` and ``serdes`` (the default for operations
+    that name none) are the handler's options; they ride on the execution state where plans read them.
+    """
     if not isinstance(event, Mapping):
         raise InvalidInputError(
-            f"a durable handler takes the durable-execution invocation input (a dict), got {type(event).__name__}"
+            "a durable handler takes the durable-execution invocation input (a dict), "
+            f"got {type(event).__name__}"
         )
     invocation = DurableExecutionInvocationInput.from_wire(event)
     initial = invocation.initial_execution_state
@@ -47,10 +64,15 @@ def invocation_plan(event: Mapping[str, Any], handler: Handler) -> Plan[dict[str
         operations.extend(page.operations)
         marker = page.next_marker
     state = ExecutionState(invocation.durable_execution_arn, invocation.checkpoint_token, operations)
+    state.log_settings = log_settings
+    if serdes is not None:
+        state.serdes = serdes
     try:
         user_event = _user_event(state.execution)
     except SerDesError as exc:
         return _failed(exc)
+    if hooks is not None:
+        hooks.start(state, user_event, invocation.updated_operation_ids)
 
     try:
         result = yield Enter(lambda ctx: handler(user_event, ctx), state, Scope())
@@ -74,7 +96,9 @@ def invocation_plan(event: Mapping[str, Any], handler: Handler) -> Plan[dict[str
     if len(payload.encode()) > MAX_RESPONSE_BYTES:
         state.emit(
             OperationUpdate(
-                id=state.execution.id, type=OperationType.EXECUTION, action=OperationAction.SUCCEED,
+                id=state.execution.id,
+                type=OperationType.EXECUTION,
+                action=OperationAction.SUCCEED,
                 payload=payload,
             )
         )

@@ -9,6 +9,7 @@ A front-end sends those batches and feeds the service's answer back through `ack
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from eventflow.core.batching import split_batches
 from eventflow.errors import InvalidInputError, NonDeterministicExecutionError
@@ -16,10 +17,13 @@ from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, Operation
 from eventflow.events.log import EventLog
 from eventflow.events.wire import Operation, OperationUpdate
 from eventflow.machine.table import NEW, next_state
+from eventflow.serdes import DEFAULT_SERDES, SerDes
 
-_WAITING_ON_SERVICE = frozenset(
-    {OperationType.WAIT, OperationType.CALLBACK, OperationType.CHAINED_INVOKE}
-)
+if TYPE_CHECKING:
+    from eventflow.log import LogSettings
+    from eventflow.plugins import PluginHost
+
+_WAITING_ON_SERVICE = frozenset({OperationType.WAIT, OperationType.CALLBACK, OperationType.CHAINED_INVOKE})
 
 
 class ExecutionState:
@@ -30,10 +34,13 @@ class ExecutionState:
         "_types",
         "arn",
         "execution",
+        "hooks",
         "log",
+        "log_settings",
         "operations",
         "pending",
         "replaying",
+        "serdes",
         "token",
     )
 
@@ -55,6 +62,11 @@ class ExecutionState:
         self.execution = execution
         # Replaying while recorded work lies ahead; the plans clear it at the first new operation.
         self.replaying = len(self.operations) > 1
+        # Per-handler options, set by the invocation plan. ``None`` hooks keep the per-operation cost of
+        # plugins at one attribute test; ``serdes`` is the default for operations that name none.
+        self.hooks: PluginHost | None = None
+        self.log_settings: LogSettings | None = None
+        self.serdes: SerDes = DEFAULT_SERDES
 
     # -- replay -----------------------------------------------------------------------------------
 
@@ -85,9 +97,16 @@ class ExecutionState:
         ):
             raise NonDeterministicExecutionError(
                 op_id=op_id,
-                recorded={"type": op.type, "sub_type": op.sub_type, "name": op.name, "parent_id": op.parent_id},
+                recorded={
+                    "type": op.type,
+                    "sub_type": op.sub_type,
+                    "name": op.name,
+                    "parent_id": op.parent_id,
+                },
                 requested={"type": op_type, "sub_type": sub_type, "name": name, "parent_id": parent_id},
             )
+        if self.hooks is not None:
+            self.hooks.operation_replayed(op)
         if op.status not in TERMINAL_STATUSES:
             self.replaying = False
         return op
@@ -101,7 +120,10 @@ class ExecutionState:
     def emit(self, update: OperationUpdate) -> None:
         """Queue an update after moving its operation through its state machine (or raising)."""
         op_id = update.id
-        self._status[op_id] = next_state(update.type, self._status.get(op_id, NEW), update.action, op_id=op_id)
+        previous = self._status.get(op_id, NEW)
+        self._status[op_id] = next_state(update.type, previous, update.action, op_id=op_id)
+        if self.hooks is not None:
+            self.hooks.operation_updated(update, previous)
         self._types[op_id] = update.type
         self.log.emit(update)
         self.pending.append(update)

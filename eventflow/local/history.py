@@ -1,17 +1,25 @@
-"""The service-side history: which `Event` each applied update or service completion appends.
+"""The service-side history: which event each applied update or service completion appends.
 
 Kept apart from the engine so that what the history looks like (PROTOCOL.md §7, and the conformance
-suite's expected histories) is readable in one place. Every builder takes the EventId the engine assigns
-(dense from ExecutionStarted = 1), so an event is built exactly once, with no copy to renumber it.
+suite's expected histories) is readable in one place.
+
+Events are kept as `EventRecord`s, flat tuples of plain values, and built into wire `Event` models only when
+the history is read (`to_event`). Why: an execution of 10,000 steps holds 20,000+ events; as pydantic models
+(four nested models each) they are a few hundred thousand objects the garbage collector must traverse again
+and again, which measured at more than half the cost of a checkpoint. A tuple of strings, ints and datetimes
+is untracked by the collector. Every builder takes the EventId the engine assigns (dense from
+ExecutionStarted = 1).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from eventflow.events.enums import EventType, OperationAction, OperationType
 from eventflow.events.history import (
+    DETAILS_FIELD_BY_EVENT_TYPE,
     CallbackFailedDetails,
     CallbackStartedDetails,
     CallbackSucceededDetails,
@@ -25,6 +33,7 @@ from eventflow.events.history import (
     ContextStartedDetails,
     ContextSucceededDetails,
     Event,
+    EventDetails,
     EventError,
     EventInput,
     EventResult,
@@ -46,104 +55,63 @@ from eventflow.events.wire import ErrorObject, Operation, OperationUpdate
 
 EXECUTED_VERSION = "$LATEST"
 
-
-def _event(event_id: int, event_type: EventType, op: Operation | None, at: datetime, **details: Any) -> Event:
-    return Event(
-        event_type=event_type,
-        event_id=event_id,
-        sub_type=op.sub_type if op else None,
-        id=op.id if op else None,
-        name=op.name if op else None,
-        parent_id=op.parent_id if op else None,
-        event_timestamp=at,
-        **details,
-    )
+E = EventType
 
 
-def _error(error: ErrorObject | None) -> EventError:
-    return EventError(payload=error)
+class EventRecord(NamedTuple):
+    """One history event in compact form; ``details`` holds the arguments of its details shape."""
+
+    event_id: int
+    event_type: str
+    at: datetime
+    op_id: str | None
+    name: str | None
+    sub_type: str | None
+    parent_id: str | None
+    details: tuple[Any, ...]
 
 
-# -- execution ---------------------------------------------------------------------------------------------
+HistoryItem = EventRecord | Event
+"""What an execution's history list holds: records appended in this process, or events loaded from a store."""
+
+
+def _record(
+    event_id: int, event_type: EventType, op: Operation | None, at: datetime, *details: Any
+) -> EventRecord:
+    if op is None:
+        return EventRecord(event_id, event_type.value, at, None, None, None, None, details)
+    return EventRecord(event_id, event_type.value, at, op.id, op.name, op.sub_type, op.parent_id, details)
+
+
+# -- execution -------------------------------------------------------------------------------------
 
 
 def execution_started(
     event_id: int, op: Operation, at: datetime, input_payload: str | None, timeout: int | None
-) -> Event:
-    details = ExecutionStartedDetails(input=EventInput(payload=input_payload), execution_timeout=timeout)
-    return _event(event_id, EventType.EXECUTION_STARTED, op, at, execution_started_details=details)
-
-
-def execution_succeeded(event_id: int, op: Operation, at: datetime, result: str | None) -> Event:
-    details = ExecutionSucceededDetails(result=EventResult(payload=result))
-    return _event(event_id, EventType.EXECUTION_SUCCEEDED, op, at, execution_succeeded_details=details)
-
-
-def execution_failed(event_id: int, op: Operation, at: datetime, error: ErrorObject | None) -> Event:
-    details = ExecutionFailedDetails(error=_error(error))
-    return _event(event_id, EventType.EXECUTION_FAILED, op, at, execution_failed_details=details)
-
-
-def execution_timed_out(event_id: int, op: Operation, at: datetime, error: ErrorObject | None) -> Event:
-    details = ExecutionTimedOutDetails(error=_error(error))
-    return _event(event_id, EventType.EXECUTION_TIMED_OUT, op, at, execution_timed_out_details=details)
-
-
-def execution_stopped(event_id: int, op: Operation, at: datetime, error: ErrorObject | None) -> Event:
-    details = ExecutionStoppedDetails(error=_error(error))
-    return _event(event_id, EventType.EXECUTION_STOPPED, op, at, execution_stopped_details=details)
+) -> EventRecord:
+    return _record(event_id, E.EXECUTION_STARTED, op, at, input_payload, timeout)
 
 
 def invocation_completed(
     event_id: int, start: datetime, end: datetime, request_id: str, error: ErrorObject | None = None
-) -> Event:
-    details = InvocationCompletedDetails(
-        start_timestamp=start, end_timestamp=end, request_id=request_id, error=_error(error) if error else None
-    )
-    return _event(event_id, EventType.INVOCATION_COMPLETED, None, end, invocation_completed_details=details)
+) -> EventRecord:
+    return _record(event_id, E.INVOCATION_COMPLETED, None, end, start, end, request_id, error)
 
 
-# -- service completions -------------------------------------------------------------------------------------
+# -- service completions ---------------------------------------------------------------------------
 
 
-def wait_succeeded(event_id: int, op: Operation, at: datetime, duration: int | None) -> Event:
-    details = WaitSucceededDetails(duration=duration)
-    return _event(event_id, EventType.WAIT_SUCCEEDED, op, at, wait_succeeded_details=details)
+def wait_succeeded(event_id: int, op: Operation, at: datetime, duration: int | None) -> EventRecord:
+    return _record(event_id, E.WAIT_SUCCEEDED, op, at, duration)
 
 
-def callback_succeeded(event_id: int, op: Operation, at: datetime, result: str | None) -> Event:
-    details = CallbackSucceededDetails(result=EventResult(payload=result))
-    return _event(event_id, EventType.CALLBACK_SUCCEEDED, op, at, callback_succeeded_details=details)
+def ended(event_id: int, op: Operation, at: datetime, event_type: EventType, outcome: Any) -> EventRecord:
+    """An operation or execution ending: ``outcome`` is the result of a *Succeeded event, else the error of
+    a *Failed/TimedOut/Stopped one (ExecutionSucceeded{Result}, CallbackFailed{Error}, ...)."""
+    return _record(event_id, event_type, op, at, outcome)
 
 
-def callback_failed(event_id: int, op: Operation, at: datetime, error: ErrorObject | None) -> Event:
-    details = CallbackFailedDetails(error=_error(error))
-    return _event(event_id, EventType.CALLBACK_FAILED, op, at, callback_failed_details=details)
-
-
-def callback_timed_out(event_id: int, op: Operation, at: datetime, error: ErrorObject) -> Event:
-    details = CallbackTimedOutDetails(error=_error(error))
-    return _event(event_id, EventType.CALLBACK_TIMED_OUT, op, at, callback_timed_out_details=details)
-
-
-def chained_invoke_ended(
-    event_id: int, op: Operation, at: datetime, event_type: EventType, result: str | None, error: ErrorObject | None
-) -> Event:
-    """ChainedInvokeSucceeded{Result} or ChainedInvokeFailed/TimedOut/Stopped{Error}."""
-    if event_type is EventType.CHAINED_INVOKE_SUCCEEDED:
-        succeeded = ChainedInvokeSucceededDetails(result=EventResult(payload=result))
-        return _event(event_id, event_type, op, at, chained_invoke_succeeded_details=succeeded)
-    if event_type is EventType.CHAINED_INVOKE_TIMED_OUT:
-        timed_out = ChainedInvokeTimedOutDetails(error=_error(error))
-        return _event(event_id, event_type, op, at, chained_invoke_timed_out_details=timed_out)
-    if event_type is EventType.CHAINED_INVOKE_STOPPED:
-        stopped = ChainedInvokeStoppedDetails(error=_error(error))
-        return _event(event_id, event_type, op, at, chained_invoke_stopped_details=stopped)
-    failed = ChainedInvokeFailedDetails(error=_error(error))
-    return _event(event_id, EventType.CHAINED_INVOKE_FAILED, op, at, chained_invoke_failed_details=failed)
-
-
-# -- updates ---------------------------------------------------------------------------------------------------
+# -- updates ---------------------------------------------------------------------------------------
 
 
 def for_update(
@@ -155,66 +123,145 @@ def for_update(
     *,
     resolved: bool = True,
     child_arn: str | None = None,
-) -> Event | None:
+) -> EventRecord | None:
     """The event an applied update appends to the history, or None (EXECUTION completions are
     recorded when the execution closes, after the invocation's InvocationCompleted)."""
     kind, action = update.type, update.action
     if kind == OperationType.STEP:
-        return _step_event(event_id, update, op, at, attempt)
+        if action == OperationAction.START:
+            return _record(event_id, E.STEP_STARTED, op, at)
+        if action == OperationAction.SUCCEED:
+            return _record(event_id, E.STEP_SUCCEEDED, op, at, update.payload, attempt)
+        delay = update.step_options.next_attempt_delay_seconds if update.step_options else None
+        if action == OperationAction.RETRY and update.error is None and update.payload is not None:
+            # wait_for_condition's "not yet": the check succeeded with a state, and runs again later.
+            return _record(event_id, E.STEP_SUCCEEDED, op, at, update.payload, attempt, delay)
+        retry_delay = delay if action == OperationAction.RETRY else None
+        return _record(event_id, E.STEP_FAILED, op, at, update.error, attempt, retry_delay)
     if kind == OperationType.CONTEXT:
         if action == OperationAction.START:
-            return _event(event_id, EventType.CONTEXT_STARTED, op, at, context_started_details=ContextStartedDetails())
+            return _record(event_id, E.CONTEXT_STARTED, op, at)
         if action == OperationAction.SUCCEED:
-            succeeded = ContextSucceededDetails(result=EventResult(payload=update.payload))
-            return _event(event_id, EventType.CONTEXT_SUCCEEDED, op, at, context_succeeded_details=succeeded)
-        failed = ContextFailedDetails(error=_error(update.error))
-        return _event(event_id, EventType.CONTEXT_FAILED, op, at, context_failed_details=failed)
+            return _record(event_id, E.CONTEXT_SUCCEEDED, op, at, update.payload)
+        return _record(event_id, E.CONTEXT_FAILED, op, at, update.error)
     if kind == OperationType.WAIT:
         if action == OperationAction.START:
-            started = WaitStartedDetails(
-                duration=update.wait_options.wait_seconds if update.wait_options else None,
-                scheduled_end_timestamp=op.wait_details.scheduled_end_timestamp if op.wait_details else None,
-            )
-            return _event(event_id, EventType.WAIT_STARTED, op, at, wait_started_details=started)
-        cancelled = WaitCancelledDetails(error=_error(update.error))
-        return _event(event_id, EventType.WAIT_CANCELLED, op, at, wait_cancelled_details=cancelled)
+            seconds = update.wait_options.wait_seconds if update.wait_options else None
+            end = op.wait_details.scheduled_end_timestamp if op.wait_details else None
+            return _record(event_id, E.WAIT_STARTED, op, at, seconds, end)
+        return _record(event_id, E.WAIT_CANCELLED, op, at, update.error)
     if kind == OperationType.CALLBACK:
         options = update.callback_options
-        callback = CallbackStartedDetails(
-            callback_id=op.callback_details.callback_id if op.callback_details else None,
-            timeout=(options.timeout_seconds or None) if options else None,
-            heartbeat_timeout=(options.heartbeat_timeout_seconds or None) if options else None,
-        )
-        return _event(event_id, EventType.CALLBACK_STARTED, op, at, callback_started_details=callback)
+        callback_id = op.callback_details.callback_id if op.callback_details else None
+        timeout = (options.timeout_seconds or None) if options else None
+        heartbeat = (options.heartbeat_timeout_seconds or None) if options else None
+        return _record(event_id, E.CALLBACK_STARTED, op, at, callback_id, timeout, heartbeat)
     if kind == OperationType.CHAINED_INVOKE:
         invoke = update.chained_invoke_options
-        # A target that could not be resolved starts nothing: no input and no execution are recorded.
-        chained = ChainedInvokeStartedDetails(
-            function_name=invoke.function_name if invoke else None,
-            tenant_id=invoke.tenant_id if invoke else None,
-            input=EventInput(payload=update.payload) if resolved else None,
-            executed_version=EXECUTED_VERSION if resolved else None,
-            durable_execution_arn=child_arn or None,
+        function_name = invoke.function_name if invoke else None
+        tenant_id = invoke.tenant_id if invoke else None
+        # A target that could not be resolved starts nothing: no input, version or execution is recorded.
+        payload = update.payload if resolved else None
+        version = EXECUTED_VERSION if resolved else None
+        return _record(
+            event_id,
+            E.CHAINED_INVOKE_STARTED,
+            op,
+            at,
+            function_name,
+            tenant_id,
+            payload,
+            version,
+            child_arn,
+            resolved,
         )
-        return _event(event_id, EventType.CHAINED_INVOKE_STARTED, op, at, chained_invoke_started_details=chained)
     return None
 
 
-def _step_event(event_id: int, update: OperationUpdate, op: Operation, at: datetime, attempt: int) -> Event:
-    action = update.action
-    if action == OperationAction.START:
-        return _event(event_id, EventType.STEP_STARTED, op, at, step_started_details=StepStartedDetails())
-    if action == OperationAction.SUCCEED:
-        succeeded = StepSucceededDetails(
-            result=EventResult(payload=update.payload), retry_details=RetryDetails(current_attempt=attempt)
+# -- building wire events --------------------------------------------------------------------------
+
+
+# The service marks every payload wrapper with Truncated (false: the local service never truncates).
+def _error(error: ErrorObject | None) -> EventError:
+    return EventError(payload=error, truncated=False)
+
+
+def _result(payload: str | None) -> EventResult:
+    return EventResult(payload=payload, truncated=False)
+
+
+_DETAILS: dict[str, Callable[..., EventDetails]] = {
+    E.EXECUTION_STARTED: lambda payload, timeout: ExecutionStartedDetails(
+        input=EventInput(payload=payload, truncated=False), execution_timeout=timeout
+    ),
+    E.EXECUTION_SUCCEEDED: lambda result: ExecutionSucceededDetails(result=_result(result)),
+    E.EXECUTION_FAILED: lambda error: ExecutionFailedDetails(error=_error(error)),
+    E.EXECUTION_TIMED_OUT: lambda error: ExecutionTimedOutDetails(error=_error(error)),
+    E.EXECUTION_STOPPED: lambda error: ExecutionStoppedDetails(error=_error(error)),
+    E.INVOCATION_COMPLETED: lambda start, end, request_id, error: InvocationCompletedDetails(
+        start_timestamp=start,
+        end_timestamp=end,
+        request_id=request_id,
+        error=_error(error) if error else None,
+    ),
+    E.STEP_STARTED: StepStartedDetails,
+    E.STEP_SUCCEEDED: lambda payload, attempt, delay=None: StepSucceededDetails(
+        result=_result(payload),
+        retry_details=RetryDetails(current_attempt=attempt, next_attempt_delay_seconds=delay),
+    ),
+    E.STEP_FAILED: lambda error, attempt, delay: StepFailedDetails(
+        error=_error(error),
+        retry_details=RetryDetails(current_attempt=attempt, next_attempt_delay_seconds=delay),
+    ),
+    E.CONTEXT_STARTED: ContextStartedDetails,
+    E.CONTEXT_SUCCEEDED: lambda payload: ContextSucceededDetails(result=_result(payload)),
+    E.CONTEXT_FAILED: lambda error: ContextFailedDetails(error=_error(error)),
+    E.WAIT_STARTED: lambda duration, end: WaitStartedDetails(duration=duration, scheduled_end_timestamp=end),
+    E.WAIT_SUCCEEDED: lambda duration: WaitSucceededDetails(duration=duration),
+    E.WAIT_CANCELLED: lambda error: WaitCancelledDetails(error=_error(error)),
+    E.CALLBACK_STARTED: lambda callback_id, timeout, heartbeat: CallbackStartedDetails(
+        callback_id=callback_id, timeout=timeout, heartbeat_timeout=heartbeat
+    ),
+    E.CALLBACK_SUCCEEDED: lambda result: CallbackSucceededDetails(result=_result(result)),
+    E.CALLBACK_FAILED: lambda error: CallbackFailedDetails(error=_error(error)),
+    E.CALLBACK_TIMED_OUT: lambda error: CallbackTimedOutDetails(error=_error(error)),
+    E.CHAINED_INVOKE_STARTED: lambda function_name, tenant_id, payload, version, arn, resolved: (
+        ChainedInvokeStartedDetails(
+            function_name=function_name,
+            tenant_id=tenant_id,
+            input=EventInput(payload=payload, truncated=False) if resolved else None,
+            executed_version=version,
+            durable_execution_arn=arn,
         )
-        return _event(event_id, EventType.STEP_SUCCEEDED, op, at, step_succeeded_details=succeeded)
-    delay = update.step_options.next_attempt_delay_seconds if update.step_options else None
-    failed = StepFailedDetails(
-        error=_error(update.error),
-        retry_details=RetryDetails(
-            current_attempt=attempt,
-            next_attempt_delay_seconds=delay if action == OperationAction.RETRY else None,
-        ),
+    ),
+    E.CHAINED_INVOKE_SUCCEEDED: lambda result: ChainedInvokeSucceededDetails(result=_result(result)),
+    E.CHAINED_INVOKE_FAILED: lambda error: ChainedInvokeFailedDetails(error=_error(error)),
+    E.CHAINED_INVOKE_TIMED_OUT: lambda error: ChainedInvokeTimedOutDetails(error=_error(error)),
+    E.CHAINED_INVOKE_STOPPED: lambda error: ChainedInvokeStoppedDetails(error=_error(error)),
+}
+
+
+def to_event(item: HistoryItem) -> Event:
+    """The wire `Event` of a history item."""
+    if isinstance(item, Event):
+        return item
+    event_type = EventType(item.event_type)
+    details = _DETAILS[event_type](*item.details)
+    return Event(
+        event_type=event_type,
+        event_id=item.event_id,
+        sub_type=item.sub_type,
+        id=item.op_id,
+        name=item.name,
+        parent_id=item.parent_id,
+        event_timestamp=item.at,
+        **{DETAILS_FIELD_BY_EVENT_TYPE[event_type]: details},
     )
-    return _event(event_id, EventType.STEP_FAILED, op, at, step_failed_details=failed)
+
+
+def timestamp(item: HistoryItem) -> datetime:
+    """When a history item happened."""
+    if isinstance(item, Event):
+        assert item.event_timestamp is not None
+        return item.event_timestamp
+    return item.at

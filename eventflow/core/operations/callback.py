@@ -21,11 +21,12 @@ id to the outside world, then the callback's result.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from eventflow.config import ChildConfig, StepConfig
-from eventflow.core.effects import Enter, Flush, Plan
+from eventflow.core.effects import Flush, Plan
 from eventflow.core.failures import operation_error
 from eventflow.core.names import resolve_name
 from eventflow.core.operations.child import child_plan
@@ -45,10 +46,12 @@ from eventflow.ids import child_id
 from eventflow.retry import RetryStrategy
 from eventflow.serdes import SerDes, SerDesContext, deserialize
 
-if TYPE_CHECKING:
-    from eventflow.core.context import ContextCore
-
 T = TypeVar("T")
+
+
+def qualified_name(cls: type) -> str:
+    """How an eventflow error class is named in an ErrorType it writes."""
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 class CallbackHandle:
@@ -57,7 +60,13 @@ class CallbackHandle:
     __slots__ = ("callback_id", "name", "operation_id", "serdes", "state")
 
     def __init__(
-        self, state: ExecutionState, operation_id: str, name: str | None, callback_id: str, serdes: SerDes | None
+        self,
+        state: ExecutionState,
+        operation_id: str,
+        name: str | None,
+        *,
+        callback_id: str,
+        serdes: SerDes | None,
     ) -> None:
         self.state = state
         self.operation_id = operation_id
@@ -77,10 +86,15 @@ class CallbackHandle:
             return deserialize(self.serdes, raw, SerDesContext(self.operation_id, self.state.arn))
         if status in (OperationStatus.STARTED, OperationStatus.PENDING, OperationStatus.READY):
             raise SuspendExecution(f"callback {self.name or self.operation_id} waits for its answer")
-        error_cls = CallbackTimeoutError if status == OperationStatus.TIMED_OUT else CallbackError
-        raise operation_error(
-            error_cls, details.error if details else None, operation_id=self.operation_id, name=self.name
-        )
+        timed_out = status == OperationStatus.TIMED_OUT
+        error_cls = CallbackTimeoutError if timed_out else CallbackError
+        error = details.error if details else None
+        if error is None:  # the service recorded no error: say what happened, in our own words
+            message = "the callback timed out" if timed_out else f"the callback ended {status}"
+            raise error_cls(
+                message, error_type=qualified_name(error_cls), operation_id=self.operation_id, name=self.name
+            )
+        raise operation_error(error_cls, error, operation_id=self.operation_id, name=self.name)
         yield  # a generator, so that both front-ends drive it like every other plan
 
 
@@ -140,6 +154,7 @@ def callback_plan(
     state: ExecutionState,
     scope: Scope,
     name: str | None,
+    *,
     timeout_seconds: int,
     heartbeat_timeout_seconds: int,
     serdes: SerDes | None,
@@ -163,9 +178,10 @@ def callback_plan(
     callback_id = op.callback_details.callback_id if op is not None and op.callback_details else None
     if not callback_id:
         raise CallbackError(
-            f"the service returned no CallbackId for callback {name or op_id}", operation_id=op_id, name=name
+            f"the service returned no CallbackId for callback {name or op_id}",
+            error_type=qualified_name(CallbackError), operation_id=op_id, name=name,
         )
-    return CallbackHandle(state, op_id, name, callback_id, serdes)
+    return CallbackHandle(state, op_id, name, callback_id=callback_id, serdes=serdes)
 
 
 Submitter = Callable[[str, StepContext], Any]
@@ -176,6 +192,7 @@ def wait_for_callback_plan(
     scope: Scope,
     submitter: Submitter,
     name: str | None,
+    *,
     timeout_seconds: int,
     heartbeat_timeout_seconds: int,
     retry: RetryStrategy | None,
@@ -195,37 +212,62 @@ def wait_for_callback_plan(
         name = None  # recorded by an SDK that does not infer names: the children's names follow suit
     prefix = f"{name} " if name else ""
     step_config = StepConfig(retry_strategy=retry)
+    if recorded is not None and recorded.status in _ENDED_BY_SERVICE:
+        # A context only ends SUCCEEDED or FAILED by our own updates; should a service ever record it
+        # otherwise, it is over all the same: raise, never re-enter (that would run the submitter).
+        state.recorded(
+            op_id, OperationType.CONTEXT, OperationSubType.WAIT_FOR_CALLBACK, name, scope.parent_id
+        )
+        details = recorded.context_details
+        ended_cls = CallbackTimeoutError if recorded.status == OperationStatus.TIMED_OUT else CallbackError
+        raise operation_error(ended_cls, details.error if details else None, operation_id=op_id, name=name)
 
     def body(child_scope: Scope) -> Plan[Any]:
         handle = yield from callback_plan(
-            state, child_scope, f"{prefix}create callback id", timeout_seconds, heartbeat_timeout_seconds,
-            serdes,
+            state, child_scope, f"{prefix}create callback id", timeout_seconds=timeout_seconds,
+            heartbeat_timeout_seconds=heartbeat_timeout_seconds, serdes=serdes,
         )
         callback_id = handle.callback_id
 
         def submit(step_context: StepContext) -> Any:
-            return submitter(callback_id, step_context)
+            # What the submitter returns means nothing here: checkpoint ``null``, not a value that may
+            # not even serialize. An async submitter's awaitable is still handed to the driver.
+            outcome = submitter(callback_id, step_context)
+            return _awaited_to_none(outcome) if inspect.isawaitable(outcome) else None
 
         yield from step_plan(state, child_scope, submit, f"{prefix}submitter", step_config)
         return (yield from handle.result_plan())
 
-    def enter(ctx: ContextCore) -> Any:
-        return ctx._drive(body(ctx._scope))
-
-    config = ChildConfig(sub_type=OperationSubType.WAIT_FOR_CALLBACK)
+    # The CONTEXT's result is written with the callback's serdes when one is given: it is the codec that
+    # knows the decoded type. A lambda, so that child_plan infers no name of its own.
+    config = ChildConfig(serdes=serdes, sub_type=OperationSubType.WAIT_FOR_CALLBACK)
     try:
-        return (yield from child_plan(state, scope, enter, name, config, op_id=op_id, name_inferred=inferred))
+        return (
+            yield from child_plan(
+                state, scope, lambda ctx: ctx._drive(body(ctx._scope)), name, config, op_id=op_id
+            )
+        )
     except ChildContextError as exc:
         if state.status(child_id(op_id, 2)) == OperationStatus.FAILED:
             cls: type[CallbackError] = CallbackSubmitterError
         elif state.status(child_id(op_id, 1)) == OperationStatus.TIMED_OUT:
             cls = CallbackTimeoutError
-        else:
+        elif state.status(child_id(op_id, 1)) in _FAILED:
             cls = CallbackError
+        else:
+            raise  # not a callback outcome (a result the serdes could not read, say)
         raise cls(
             exc.message, error_type=exc.error_type, error_data=exc.error_data, stack_trace=exc.stack_trace,
             operation_id=op_id, name=name,
         ) from exc
+
+
+async def _awaited_to_none(awaitable: Awaitable[Any]) -> None:
+    await awaitable
+
+
+_ENDED_BY_SERVICE = frozenset({OperationStatus.TIMED_OUT, OperationStatus.CANCELLED, OperationStatus.STOPPED})
+_FAILED = frozenset({OperationStatus.FAILED, OperationStatus.CANCELLED, OperationStatus.STOPPED})
 
 
 __all__ = [
@@ -236,6 +278,3 @@ __all__ = [
     "callback_plan",
     "wait_for_callback_plan",
 ]
-
-# Enter is re-exported for type checkers reading `enter` above; it is the effect child_plan yields.
-_ = Enter

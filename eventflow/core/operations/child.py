@@ -17,10 +17,10 @@ from eventflow.core.failures import error_object, operation_error
 from eventflow.core.names import resolve_name
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
-from eventflow.errors import ChildContextError
+from eventflow.errors import CheckpointError, ChildContextError, NonDeterministicExecutionError
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
 from eventflow.events.wire import ContextOptions, OperationUpdate
-from eventflow.serdes import DEFAULT_SERDES, SerDesContext, deserialize, round_trip
+from eventflow.serdes import SerDesContext, deserialize, round_trip
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 _DEFAULT_CONFIG = ChildConfig()
@@ -41,7 +41,7 @@ def child_plan(
     op_id = op_id or scope.next_id()
     parent_id = scope.parent_id
     op = state.recorded(op_id, OperationType.CONTEXT, sub_type, name, parent_id, name_inferred=inferred)
-    serdes = config.serdes or DEFAULT_SERDES
+    serdes = config.serdes or state.serdes
     sd_context = SerDesContext(op_id, state.arn)
 
     def update(action: OperationAction, **fields: Any) -> OperationUpdate:
@@ -65,6 +65,8 @@ def child_plan(
 
     try:
         value = yield Enter(fn, state, Scope(op_id))
+    except (CheckpointError, NonDeterministicExecutionError):
+        raise  # not the child's failure: a broken checkpoint channel (Lambda retries) or changed code
     except Exception as exc:
         if finished:
             raise

@@ -15,7 +15,7 @@ was cut off and runs again without a new START.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from eventflow.core.effects import Call, Flush, Plan
 from eventflow.core.failures import error_object, operation_error
@@ -25,7 +25,7 @@ from eventflow.core.state import ExecutionState
 from eventflow.errors import SuspendExecution, WaitForConditionError
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
 from eventflow.events.wire import OperationUpdate, StepOptions
-from eventflow.serdes import DEFAULT_SERDES, SerDes, SerDesContext, deserialize, round_trip, serialize
+from eventflow.serdes import SerDes, SerDesContext, deserialize, round_trip, serialize
 from eventflow.waits import WaitDecision
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -35,6 +35,7 @@ def condition_plan(
     state: ExecutionState,
     scope: Scope,
     check: Callable[[Any, StepContext], Any],
+    *,
     initial_state: Any,
     wait_strategy: Callable[[Any, int], WaitDecision],
     name: str | None,
@@ -45,7 +46,7 @@ def condition_plan(
     parent_id = scope.parent_id
     sub_type = OperationSubType.WAIT_FOR_CONDITION
     op = state.recorded(op_id, OperationType.STEP, sub_type, name, parent_id)
-    serdes = serdes or DEFAULT_SERDES
+    serdes = serdes or state.serdes
     sd_context = SerDesContext(op_id, state.arn)
 
     def update(action: OperationAction, **fields: Any) -> OperationUpdate:
@@ -84,15 +85,28 @@ def condition_plan(
         if recorded_state is None:
             recorded_state = serialize(serdes, initial_state, sd_context)
         current = deserialize(serdes, recorded_state, sd_context)
-        step_context = StepContext(attempt, op_id, name)
+        step_context = StepContext(attempt, op_id, name, parent_id=parent_id, state=state)
+    except Exception as exc:  # the initial state did not survive the serdes: no check ran
+        yield from _fail(state, update, exc, op_id, name)
+
+    # Each check is an attempt of the step, for plugins as for the service.
+    hooks = state.hooks
+    if hooks is not None:
+        hooks.attempt_started(op_id, name, sub_type, parent_id, attempt)
+    try:
         new_state = yield Call(lambda ctx: check(current, ctx), step_context)
+        if hooks is not None:
+            hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=None)
+    except Exception as exc:
+        if hooks is not None:
+            hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=exc)
+        yield from _fail(state, update, exc, op_id, name)
+
+    try:
         payload, seen = round_trip(serdes, new_state, sd_context)
         decision = wait_strategy(seen, attempt)
     except Exception as exc:
-        error = error_object(exc)
-        state.emit(update(OperationAction.FAIL, error=error))
-        yield Flush(state)
-        raise operation_error(WaitForConditionError, error, operation_id=op_id, name=name) from exc
+        yield from _fail(state, update, exc, op_id, name)
 
     if decision.should_continue:
         state.emit(
@@ -113,6 +127,20 @@ def condition_plan(
     if type(seen) in _SCALARS:
         return seen
     return deserialize(serdes, payload, sd_context)
+
+
+def _fail(
+    state: ExecutionState,
+    update: Callable[..., OperationUpdate],
+    exc: Exception,
+    op_id: str,
+    name: str | None,
+) -> Plan[NoReturn]:
+    """FAIL the operation with ``exc`` and raise `WaitForConditionError`; never returns."""
+    error = error_object(exc)
+    state.emit(update(OperationAction.FAIL, error=error))
+    yield Flush(state)
+    raise operation_error(WaitForConditionError, error, operation_id=op_id, name=name) from exc
 
 
 __all__ = ["condition_plan"]

@@ -1,17 +1,18 @@
 """STEP: run user code once per attempt, checkpoint its result, retry through the service's timers.
 
 Replay returns the recorded result or re-raises the recorded failure without running the code. A fresh
-attempt emits START (acknowledged first under at-most-once semantics, else sent with the completion),
-runs the code, then emits SUCCEED, RETRY (error + delay; the invocation then suspends until the service
-marks the step READY) or FAIL. Completions are acknowledged before the step returns: a result the code
+attempt emits START and checkpoints it before the code runs (so the attempt is on record even if the
+sandbox dies; `StepConfig.batch_start` sends it with the completion instead), runs the code, then
+emits SUCCEED, RETRY (error + delay; the invocation then suspends until the service marks the step
+READY) or FAIL. Completions are acknowledged before the step returns: a result the code
 has seen is never lost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from eventflow.config import StepConfig, StepSemantics
 from eventflow.core.effects import Call, Flush, Plan
@@ -23,7 +24,10 @@ from eventflow.errors import SerDesError, StepError, StepInterruptedError, Suspe
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
 from eventflow.events.wire import OperationUpdate, StepOptions
 from eventflow.retry import RetryPresets, RetryStrategy
-from eventflow.serdes import DEFAULT_SERDES, SerDesContext, deserialize, round_trip
+from eventflow.serdes import SerDesContext, deserialize, round_trip
+
+if TYPE_CHECKING:
+    from eventflow.log import DurableLogger
 
 _DEFAULT_CONFIG = StepConfig()
 _default_retry: RetryStrategy = RetryPresets.default()
@@ -36,6 +40,18 @@ class StepContext:
     attempt: int
     operation_id: str
     name: str | None
+    parent_id: str | None = None
+    state: ExecutionState | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def logger(self) -> DurableLogger:
+        """A logger whose records carry this step's execution ARN, operation id and name, and attempt.
+
+        Built on first use, so a step that never logs pays nothing for it.
+        """
+        from eventflow.log import step_logger
+
+        return step_logger(self)
 
 
 def step_plan(
@@ -51,7 +67,7 @@ def step_plan(
     op_id = scope.next_id()
     parent_id = scope.parent_id
     op = state.recorded(op_id, OperationType.STEP, sub_type, name, parent_id, name_inferred=inferred)
-    serdes = config.serdes or DEFAULT_SERDES
+    serdes = config.serdes or state.serdes
     sd_context = SerDesContext(op_id, state.arn)
 
     def update(action: OperationAction, **fields: Any) -> OperationUpdate:
@@ -77,23 +93,32 @@ def step_plan(
         attempt = (details.attempt or 0) + 1 if details else 1
         if status == OperationStatus.STARTED:
             if config.semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY:
-                interrupted = StepInterruptedError(f"step {name or op_id} was interrupted in attempt {attempt}")
+                interrupted = StepInterruptedError(
+                    f"step {name or op_id} was interrupted in attempt {attempt}"
+                )
                 yield from _after_failure(state, update, interrupted, attempt, config, name, op_id)
             needs_start = False  # at least once: run the interrupted attempt again; it is STARTED already
 
     if needs_start:
         state.emit(update(OperationAction.START))
-        if config.semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY:
+        if not config.batch_start or config.semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY:
             yield Flush(state)
 
+    hooks = state.hooks
+    if hooks is not None:
+        hooks.attempt_started(op_id, name, sub_type, parent_id, attempt)
     try:
-        value = yield Call(fn, StepContext(attempt, op_id, name))
+        value = yield Call(fn, StepContext(attempt, op_id, name, parent_id, state))
+        if hooks is not None:
+            hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=None)
         payload, value = round_trip(serdes, value, sd_context)
     except SerDesError as exc:
         state.emit(update(OperationAction.FAIL, error=error_object(exc)))
         yield Flush(state)
         raise
     except Exception as exc:
+        if hooks is not None:
+            hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=exc)
         yield from _after_failure(state, update, exc, attempt, config, name, op_id)
     state.emit(update(OperationAction.SUCCEED, payload=payload))
     yield Flush(state)

@@ -1,0 +1,1 @@
+"""Run the AWS durable-execution conformance suite against eventflow on the local service."""

@@ -1,0 +1,1 @@
+"""One eventflow handler per conformance requirement, grouped by the suite's categories."""

@@ -1,0 +1,321 @@
+"""The ``eventflow`` command line (also ``python -m eventflow``): run durable functions on the local service.
+
+    eventflow run app.flows:handler --input '{"id": 7}'    # run to the end, printing progress and history
+    eventflow history ARN                                  # the history of an execution, as a table or tree
+    eventflow callback succeed ID --result '"ok"'          # answer a callback (fail / heartbeat too)
+    eventflow run app.flows:handler --resume ARN           # continue an execution after an answer
+    eventflow executions                                   # list executions
+    eventflow stop ARN
+    eventflow serve --function orders=app.flows:handler   # the Lambda durable-execution API over HTTP
+
+Executions are kept in a SQLite file (``--db``, default ``$EVENTFLOW_DB`` or ``./.eventflow.db``) so they
+survive between commands; ``run`` skips waits on a virtual clock unless ``--real-clock`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from eventflow.errors import DurableError
+from eventflow.events.enums import ExecutionStatus
+from eventflow.events.history import Event
+from eventflow.events.wire import ErrorObject
+from eventflow.local.clock import Clock, RealClock, VirtualClock
+from eventflow.local.engine import LocalService
+from eventflow.local.model import LocalExecution
+from eventflow.local.sqlite_store import SqliteStore
+from eventflow.local.store import MemoryStore, Store
+from eventflow.testing.commands import register as register_toolkit
+
+DEFAULT_DB = ".eventflow.db"
+
+
+class CliError(Exception):
+    """A problem with what the user asked for: printed without a traceback."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+def load_handler(spec: str) -> tuple[str, Callable[..., Any]]:
+    """``MODULE:ATTRIBUTE`` -> (attribute name, the callable). The current directory is importable."""
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name or not attribute:
+        raise CliError(f"expected MODULE:HANDLER (e.g. app.flows:handler), got {spec!r}")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise CliError(f"cannot import module {module_name!r}: {exc}") from None
+    target: Any = module
+    for part in attribute.split("."):
+        if not hasattr(target, part):
+            raise CliError(f"module {module_name!r} has no attribute {attribute!r}")
+        target = getattr(target, part)
+    if not callable(target):
+        raise CliError(f"{spec} is not callable")
+    return attribute.split(".")[-1], target
+
+
+def parse_json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise CliError(f"{what} is not valid JSON: {exc}") from None
+
+
+def open_service(
+    args: argparse.Namespace, clock: Clock | None = None, out: TextIO | None = None
+) -> LocalService:
+    store: Store = MemoryStore() if getattr(args, "memory", False) else SqliteStore(args.db)
+    on_event = None
+    if out is not None:
+
+        def on_event(arn: str, event: Event) -> None:
+            print(f"  {_event_line(event)}", file=out, flush=True)
+
+    return LocalService(clock or RealClock(), store=store, on_event=on_event)
+
+
+# -- rendering ---------------------------------------------------------------------------------------------
+
+
+def _event_line(event: Event) -> str:
+    when = event.event_timestamp.strftime("%H:%M:%S") if event.event_timestamp else "--:--:--"
+    name = event.name or (event.id[:12] if event.id else "")
+    return f"{event.event_id:>5}  {when}  {event.event_type!s:<24} {name:<24} {_summary(event)}".rstrip()
+
+
+def _summary(event: Event) -> str:
+    details = event.details
+    if details is None:
+        return ""
+    data = details.to_wire()
+    for key in ("Result", "Input", "Error"):
+        value = data.get(key)
+        if isinstance(value, dict) and "Payload" in value:
+            text = json.dumps(value["Payload"]) if key == "Error" else str(value["Payload"])
+            return f"{key.lower()}={text[:60]}"
+    if "CallbackId" in data:
+        return f"callback_id={data['CallbackId']}"
+    if "Duration" in data:
+        return f"duration={data['Duration']}s"
+    if "RetryDetails" in data:
+        return f"attempt={data['RetryDetails'].get('CurrentAttempt')}"
+    return ""
+
+
+def print_history(events: Sequence[Event], out: TextIO, *, tree: bool = False) -> None:
+    if not tree:
+        print(f"{'id':>5}  {'time':<8}  {'event':<24} {'name':<24} details", file=out)
+        for event in events:
+            print(_event_line(event), file=out)
+        return
+    depth: dict[str | None, int] = {None: 0}
+    for event in events:
+        if event.id is not None and event.id not in depth:
+            depth[event.id] = depth.get(event.parent_id, 0) + 1
+        indent = "  " * (depth.get(event.id, 1) if event.id else 0)
+        print(f"{indent}{_event_line(event).lstrip()}", file=out)
+
+
+def print_outcome(execution: LocalExecution, out: TextIO) -> None:
+    print(f"execution {execution.arn}", file=out)
+    print(f"status    {execution.status.value}", file=out)
+    if execution.status is ExecutionStatus.SUCCEEDED:
+        print(f"result    {execution.result}", file=out)
+    elif execution.error is not None:
+        print(f"error     {json.dumps(execution.error.to_wire())}", file=out)
+
+
+# -- commands ---------------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    function_name, handler = load_handler(args.handler)
+    function_name = args.function_name or function_name
+    payload = None
+    if args.input is not None:
+        parse_json(args.input, "--input")
+        payload = args.input
+    clock: Clock = RealClock() if args.real_clock else VirtualClock(datetime.now(UTC))
+    service = open_service(args, clock, out)
+    service.register(function_name, handler)
+    if args.resume:
+        execution = service.get(args.resume)
+        print(f"resuming {execution.arn}", file=out)
+    else:
+        execution = service.start_execution(
+            function_name, name=args.name, input_payload=payload, timeout_seconds=args.timeout
+        )
+        print(f"started {execution.arn}", file=out)
+    service.run(execution.arn)
+    print(file=out)
+    print_outcome(execution, out)
+    if execution.running:
+        open_callbacks = [
+            record.callback_id
+            for record in execution.callbacks.values()
+            if execution.operations[record.op_id].status == "STARTED"
+        ]
+        for callback_id in open_callbacks:
+            print(f"waiting   callback {callback_id}", file=out)
+        print(
+            f"answer with `eventflow callback succeed ID --result JSON`, then "
+            f"`eventflow run {args.handler} --resume {execution.arn}`",
+            file=out,
+        )
+    print(file=out)
+    print_history(service.history(execution.arn), out)
+    service.store.close()
+    return 0 if execution.status in (ExecutionStatus.SUCCEEDED, ExecutionStatus.RUNNING) else 1
+
+
+def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
+    service = open_service(args)
+    events = service.history(args.arn)
+    if args.json:
+        json.dump([event.to_wire() for event in events], out, indent=2)
+        print(file=out)
+    else:
+        print_history(events, out, tree=args.tree)
+    return 0
+
+
+def cmd_callback(args: argparse.Namespace, out: TextIO) -> int:
+    service = open_service(args)
+    if args.action == "succeed":
+        if args.result is not None:
+            parse_json(args.result, "--result")
+        service.send_callback_success(args.callback_id, args.result)
+    elif args.action == "fail":
+        error = ErrorObject(error_type=args.error_type, error_message=args.error_message)
+        service.send_callback_failure(args.callback_id, error)
+    else:
+        service.send_callback_heartbeat(args.callback_id)
+    print(f"callback {args.callback_id}: {args.action} sent", file=out)
+    return 0
+
+
+def cmd_executions(args: argparse.Namespace, out: TextIO) -> int:
+    service = open_service(args)
+    rows, _ = service.list_executions(args.function, max_items=10**9)
+    print(f"{'status':<10} {'started':<20} {'function':<20} {'name':<38} arn", file=out)
+    for row in rows:
+        started = row.started_at.strftime("%Y-%m-%d %H:%M:%S")
+        print(
+            f"{row.status.value:<10} {started:<20} {row.function_name:<20} {row.name:<38} {row.arn}", file=out
+        )
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace, out: TextIO) -> int:
+    service = open_service(args)
+    error = ErrorObject(error_type="Stopped", error_message=args.reason) if args.reason else None
+    when = service.stop(args.arn, error)
+    print(f"stopped {args.arn} at {when.isoformat()}", file=out)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    from eventflow.local.http import LocalHttpServer
+
+    service = open_service(args, VirtualClock(datetime.now(UTC)) if args.virtual_clock else RealClock())
+    for item in args.function or ():
+        name, sep, spec = item.partition("=")
+        if not sep or not name:
+            raise CliError(f"--function takes NAME=MODULE:HANDLER, got {item!r}")
+        _, handler = load_handler(spec)
+        service.register(name, handler, durable=not args.plain)
+    server = LocalHttpServer(service, args.host, args.port)
+    print(
+        f"eventflow local service on {server.url} (functions: {', '.join(service.functions) or 'none'})",
+        file=out,
+        flush=True,
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eventflow", description="Run durable functions on a local service."
+    )
+    parser.add_argument("--db", default=os.environ.get("EVENTFLOW_DB", DEFAULT_DB), help="SQLite file")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run a durable handler to the end")
+    run.add_argument("handler", metavar="MODULE:HANDLER")
+    run.add_argument("--input", help="the event, as JSON")
+    run.add_argument("--name", help="DurableExecutionName (idempotent start)")
+    run.add_argument("--function-name", help="the function name to register (default: the handler's name)")
+    run.add_argument("--timeout", type=int, help="execution timeout in seconds")
+    run.add_argument("--resume", metavar="ARN", help="continue this execution instead of starting one")
+    run.add_argument("--real-clock", action="store_true", help="really wait instead of skipping waits")
+    run.add_argument("--memory", action="store_true", help="keep nothing: use the in-memory store")
+    run.set_defaults(func=cmd_run)
+
+    hist = commands.add_parser("history", help="show an execution's history")
+    hist.add_argument("arn")
+    shape = hist.add_mutually_exclusive_group()
+    shape.add_argument("--tree", action="store_true", help="indent events under their parent context")
+    shape.add_argument("--json", action="store_true", help="the events as the API returns them")
+    hist.set_defaults(func=cmd_history)
+
+    callback = commands.add_parser("callback", help="answer a callback")
+    actions = callback.add_subparsers(dest="action", required=True)
+    succeed = actions.add_parser("succeed")
+    succeed.add_argument("callback_id")
+    succeed.add_argument("--result", help="the result, as JSON")
+    fail = actions.add_parser("fail")
+    fail.add_argument("callback_id")
+    fail.add_argument("--error-type", default="CallbackFailed")
+    fail.add_argument("--error-message", default="")
+    heartbeat = actions.add_parser("heartbeat")
+    heartbeat.add_argument("callback_id")
+    callback.set_defaults(func=cmd_callback)
+
+    executions = commands.add_parser("executions", help="list executions")
+    executions.add_argument("--function", help="only this function's")
+    executions.set_defaults(func=cmd_executions)
+
+    stop = commands.add_parser("stop", help="stop a running execution")
+    stop.add_argument("arn")
+    stop.add_argument("--reason", help="recorded as the stop error's message")
+    stop.set_defaults(func=cmd_stop)
+
+    serve = commands.add_parser("serve", help="serve the Lambda durable-execution API over HTTP")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=9000)
+    serve.add_argument("--function", action="append", metavar="NAME=MODULE:HANDLER", help="repeatable")
+    serve.add_argument("--plain", action="store_true", help="the --function handlers are not durable")
+    serve.add_argument("--memory", action="store_true", help="keep nothing: use the in-memory store")
+    serve.add_argument("--virtual-clock", action="store_true", help="skip waits instead of waiting")
+    serve.set_defaults(func=cmd_serve)
+    register_toolkit(commands)  # replay, view, audit, machines (eventflow.testing.commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args, out)
+    except CliError as exc:
+        print(f"eventflow: error: {exc}", file=sys.stderr)
+        return exc.code
+    except DurableError as exc:  # unknown ARN or callback, refused request, ...
+        print(f"eventflow: error: {exc}", file=sys.stderr)
+        return 1
+    return result

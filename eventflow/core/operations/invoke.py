@@ -1,0 +1,88 @@
+"""CHAINED_INVOKE: start another durable function's execution and wait for its outcome.
+
+START carries the serialized payload and ChainedInvokeOptions{FunctionName, TenantId}. It is flushed at
+once, as the official SDK does (blocking): the invocation is about to suspend on it, and the answer may
+already be terminal (a target the service cannot resolve comes back FAILED). The service re-invokes the
+function when the target's execution ends; replay then returns the decoded result or raises the typed
+error of the recorded status, without a new checkpoint.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventflow.core.effects import Flush, Plan
+from eventflow.core.failures import operation_error
+from eventflow.core.operations.callback import qualified_name
+from eventflow.core.operations.child import MAX_PAYLOAD_BYTES
+from eventflow.core.scope import Scope
+from eventflow.core.state import ExecutionState
+from eventflow.errors import (
+    InvokeError,
+    InvokeStoppedError,
+    InvokeTimeoutError,
+    PayloadTooLargeError,
+    SuspendExecution,
+)
+from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
+from eventflow.events.wire import ChainedInvokeOptions, OperationUpdate
+from eventflow.serdes import DEFAULT_SERDES, SerDes, SerDesContext, deserialize, serialize
+
+_ERRORS: dict[str, type[InvokeError]] = {
+    OperationStatus.FAILED: InvokeError,
+    OperationStatus.TIMED_OUT: InvokeTimeoutError,
+    OperationStatus.STOPPED: InvokeStoppedError,
+    OperationStatus.CANCELLED: InvokeError,
+}
+
+
+def invoke_plan(
+    state: ExecutionState,
+    scope: Scope,
+    function_name: str,
+    payload: Any,
+    name: str | None,
+    *,
+    tenant_id: str | None,
+    serdes: SerDes | None,
+) -> Plan[Any]:
+    """Invoke ``function_name`` with ``payload`` (or replay it) and return the target's result."""
+    op_id = scope.next_id()
+    op = state.recorded(
+        op_id, OperationType.CHAINED_INVOKE, OperationSubType.CHAINED_INVOKE, name, scope.parent_id
+    )
+    serdes = serdes or DEFAULT_SERDES
+    sd_context = SerDesContext(op_id, state.arn)
+    if op is None:
+        data = serialize(serdes, payload, sd_context)
+        if len(data) > MAX_PAYLOAD_BYTES // 4 and len(data.encode()) > MAX_PAYLOAD_BYTES:
+            raise PayloadTooLargeError(
+                f"the payload of invoke {name or op_id} ({function_name}) is {len(data.encode())} bytes; "
+                f"the service takes at most {MAX_PAYLOAD_BYTES}"
+            )
+        state.emit(
+            OperationUpdate(
+                id=op_id, parent_id=scope.parent_id, name=name, type=OperationType.CHAINED_INVOKE,
+                sub_type=OperationSubType.CHAINED_INVOKE, action=OperationAction.START, payload=data,
+                chained_invoke_options=ChainedInvokeOptions(function_name=function_name, tenant_id=tenant_id),
+            )
+        )
+        yield Flush(state)
+        op = state.operations.get(op_id)
+    status = op.status if op is not None else OperationStatus.STARTED
+    details = op.chained_invoke_details if op is not None else None
+    if status == OperationStatus.SUCCEEDED:
+        return deserialize(serdes, details.result if details else None, sd_context)
+    error_cls = _ERRORS.get(status)
+    if error_cls is not None:
+        error = details.error if details else None
+        if error is None:  # the service recorded no error: say what happened, in our own words
+            raise error_cls(
+                f"the invoked execution of {function_name} ended {status}",
+                error_type=qualified_name(error_cls), operation_id=op_id, name=name,
+            )
+        raise operation_error(error_cls, error, operation_id=op_id, name=name)
+    raise SuspendExecution(f"invoke {name or op_id} ({function_name}) waits for the target's execution")
+
+
+__all__ = ["invoke_plan"]

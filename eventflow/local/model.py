@@ -1,0 +1,263 @@
+"""What the local service keeps per execution: the execution record, its callbacks and chained invokes.
+
+Plain dataclasses, mutated only by `LocalService` under its lock. Alongside the operations themselves the
+record keeps the indexes that make every service step O(1): creation order (`op_order`, for paging state
+by position), the ids of operations the service still has to complete (`waiting`, for "is anything
+pending?"), and the operations changed by the service since the last token was handed out (`changed`,
+returned by the next checkpoint).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from eventflow.events.enums import ExecutionStatus, OperationStatus, OperationType
+from eventflow.events.wire import ErrorObject, Operation
+from eventflow.local.history import HistoryItem
+
+ACCOUNT = "000000000000"
+REGION = "us-east-1"
+
+WAITING_ON_SERVICE = frozenset(
+    {
+        (OperationType.WAIT, OperationStatus.STARTED),
+        (OperationType.CALLBACK, OperationStatus.STARTED),
+        (OperationType.CHAINED_INVOKE, OperationStatus.STARTED),
+        (OperationType.STEP, OperationStatus.PENDING),
+        (OperationType.STEP, OperationStatus.READY),
+    }
+)
+"""(type, status) pairs of operations that keep an execution alive while its handler is suspended."""
+
+
+def function_arn(function_name: str, version: str = "$LATEST") -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}:{version}"
+
+
+@dataclass
+class CallbackRecord:
+    """An open or finished callback: which operation it completes, and its timeouts (0 = none)."""
+
+    callback_id: str
+    arn: str
+    op_id: str
+    timeout_seconds: int = 0
+    heartbeat_timeout_seconds: int = 0
+    timeout_at: datetime | None = None
+    heartbeat_deadline: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "CallbackId": self.callback_id,
+            "Arn": self.arn,
+            "OpId": self.op_id,
+            "Timeout": self.timeout_seconds,
+            "HeartbeatTimeout": self.heartbeat_timeout_seconds,
+            "TimeoutAt": _ts(self.timeout_at),
+            "HeartbeatDeadline": _ts(self.heartbeat_deadline),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CallbackRecord:
+        return cls(
+            data["CallbackId"],
+            data["Arn"],
+            data["OpId"],
+            data["Timeout"],
+            data["HeartbeatTimeout"],
+            _dt(data.get("TimeoutAt")),
+            _dt(data.get("HeartbeatDeadline")),
+        )
+
+
+@dataclass
+class InvokeRecord:
+    """A chained invoke: its target, and the child execution running it (None for a plain target)."""
+
+    op_id: str
+    function_name: str
+    payload: str | None
+    child_arn: str | None
+    tenant_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "OpId": self.op_id,
+            "FunctionName": self.function_name,
+            "Payload": self.payload,
+            "ChildArn": self.child_arn,
+            "TenantId": self.tenant_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InvokeRecord:
+        return cls(
+            data["OpId"],
+            data["FunctionName"],
+            data.get("Payload"),
+            data.get("ChildArn"),
+            data.get("TenantId"),
+        )
+
+
+@dataclass
+class LocalExecution:
+    """One durable execution as the service keeps it."""
+
+    arn: str
+    function_name: str
+    name: str
+    input_payload: str | None
+    started_at: datetime
+    timeout_seconds: int | None
+    status: ExecutionStatus = ExecutionStatus.RUNNING
+    result: str | None = None
+    error: ErrorObject | None = None
+    ended_at: datetime | None = None
+    token: str = ""
+    token_serial: int = 0
+    invocations: int = 0
+    failed_invocations: int = 0  # consecutive invocations whose handler raised
+    ready: bool = True  # something happened that the handler has not seen yet
+    checkpointed_result: str | None = None
+    checkpointed_error: ErrorObject | None = None
+    parent_arn: str | None = None
+    parent_op_id: str | None = None
+    version: str = "$LATEST"
+    execution_op_id: str = ""
+    operations: dict[str, Operation] = field(default_factory=dict)
+    op_order: list[str] = field(default_factory=list)
+    events: list[HistoryItem] = field(default_factory=list)
+    waiting: set[str] = field(default_factory=set)
+    changed: dict[str, None] = field(default_factory=dict)
+    callbacks: dict[str, CallbackRecord] = field(default_factory=dict)  # by operation id
+    invokes: dict[str, InvokeRecord] = field(default_factory=dict)  # by operation id
+
+    @property
+    def execution_op(self) -> Operation:
+        return self.operations[self.execution_op_id]
+
+    @property
+    def function_arn(self) -> str:
+        return function_arn(self.function_name, self.version)
+
+    @property
+    def running(self) -> bool:
+        return self.status is ExecutionStatus.RUNNING
+
+    def index(self, op: Operation) -> None:
+        """Record ``op`` (new or changed) and keep the order and waiting indexes in step."""
+        if op.id not in self.operations:
+            self.op_order.append(op.id)
+        self.operations[op.id] = op
+        if (op.type, op.status) in WAITING_ON_SERVICE:
+            self.waiting.add(op.id)
+        else:
+            self.waiting.discard(op.id)
+
+    # -- persistence of the scalar part (operations, events, callbacks and invokes are stored as rows) --
+
+    def meta_json(self) -> dict[str, Any]:
+        return {
+            "Arn": self.arn,
+            "FunctionName": self.function_name,
+            "Name": self.name,
+            "InputPayload": self.input_payload,
+            "StartedAt": _ts(self.started_at),
+            "TimeoutSeconds": self.timeout_seconds,
+            "Status": self.status.value,
+            "Result": self.result,
+            "Error": self.error.to_wire() if self.error else None,
+            "EndedAt": _ts(self.ended_at),
+            "Token": self.token,
+            "TokenSerial": self.token_serial,
+            "Invocations": self.invocations,
+            "FailedInvocations": self.failed_invocations,
+            "Ready": self.ready,
+            "CheckpointedResult": self.checkpointed_result,
+            "CheckpointedError": self.checkpointed_error.to_wire() if self.checkpointed_error else None,
+            "ParentArn": self.parent_arn,
+            "ParentOpId": self.parent_op_id,
+            "Version": self.version,
+            "ExecutionOpId": self.execution_op_id,
+            "Changed": list(self.changed),
+        }
+
+    @classmethod
+    def from_meta_json(cls, data: dict[str, Any]) -> LocalExecution:
+        started = _dt(data["StartedAt"])
+        assert started is not None
+        return cls(
+            arn=data["Arn"],
+            function_name=data["FunctionName"],
+            name=data["Name"],
+            input_payload=data.get("InputPayload"),
+            started_at=started,
+            timeout_seconds=data.get("TimeoutSeconds"),
+            status=ExecutionStatus(data["Status"]),
+            result=data.get("Result"),
+            error=ErrorObject.from_wire(data["Error"]) if data.get("Error") else None,
+            ended_at=_dt(data.get("EndedAt")),
+            token=data["Token"],
+            token_serial=data["TokenSerial"],
+            invocations=data["Invocations"],
+            failed_invocations=data["FailedInvocations"],
+            ready=data["Ready"],
+            checkpointed_result=data.get("CheckpointedResult"),
+            checkpointed_error=(
+                ErrorObject.from_wire(data["CheckpointedError"]) if data.get("CheckpointedError") else None
+            ),
+            parent_arn=data.get("ParentArn"),
+            parent_op_id=data.get("ParentOpId"),
+            version=data.get("Version") or "$LATEST",
+            execution_op_id=data["ExecutionOpId"],
+            changed=dict.fromkeys(data.get("Changed") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class ExecutionSummary:
+    """What ListDurableExecutionsByFunction shows of an execution."""
+
+    arn: str
+    function_name: str
+    name: str
+    status: ExecutionStatus
+    started_at: datetime
+    ended_at: datetime | None
+    input_payload: str | None = None
+
+
+def summary_of(execution: LocalExecution) -> ExecutionSummary:
+    return ExecutionSummary(
+        execution.arn,
+        execution.function_name,
+        execution.name,
+        execution.status,
+        execution.started_at,
+        execution.ended_at,
+        execution.input_payload,
+    )
+
+
+def to_epoch_us(value: datetime) -> int:
+    """Integer microseconds since the epoch: exact, so a store round trip keeps timestamps equal."""
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def from_epoch_us(value: int) -> datetime:
+    return _EPOCH + value * _MICROSECOND
+
+
+def _ts(value: datetime | None) -> int | None:
+    return None if value is None else to_epoch_us(value)
+
+
+def _dt(value: int | None) -> datetime | None:
+    return None if value is None else from_epoch_us(value)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)

@@ -1,0 +1,203 @@
+"""`SqliteStore`: executions in one SQLite file (stdlib `sqlite3`), so they survive a process restart.
+
+Each `ChangeSet` (one checkpoint, one invocation's end, one timer firing, one callback answer, ...) is one
+transaction: an acknowledged checkpoint is on disk before its answer is returned, and a change set that fails
+half-way is rolled back whole. Rows are written per operation, event, callback and invoke, so a step costs
+O(size of the step) however long the execution is. Journal mode is WAL with ``synchronous=NORMAL`` by default:
+a committed transaction survives the process dying; pass ``synchronous="FULL"`` to also survive power loss.
+
+Operations and events are stored as their wire JSON with ISO-8601 timestamps (microseconds kept), so the
+file is readable with any SQLite tool.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from eventflow.events.enums import ExecutionStatus
+from eventflow.events.history import Event
+from eventflow.events.wire import Operation
+from eventflow.local.history import to_event
+from eventflow.local.model import (
+    CallbackRecord,
+    ExecutionSummary,
+    InvokeRecord,
+    LocalExecution,
+    from_epoch_us,
+    to_epoch_us,
+)
+from eventflow.local.store import ChangeSet
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS executions (
+    arn TEXT PRIMARY KEY,
+    function_name TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    meta TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS executions_by_name ON executions (function_name, name);
+CREATE INDEX IF NOT EXISTS executions_by_status ON executions (status);
+CREATE TABLE IF NOT EXISTS operations (
+    arn TEXT NOT NULL,
+    op_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (arn, op_id)
+);
+CREATE INDEX IF NOT EXISTS operations_in_order ON operations (arn, seq);
+CREATE TABLE IF NOT EXISTS events (
+    arn TEXT NOT NULL,
+    event_id INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (arn, event_id)
+);
+CREATE TABLE IF NOT EXISTS callbacks (
+    callback_id TEXT PRIMARY KEY,
+    arn TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS invokes (
+    arn TEXT NOT NULL,
+    op_id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (arn, op_id)
+);
+"""
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, default=_iso, separators=(",", ":"))
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+class SqliteStore:
+    """A `Store` in one SQLite file. Safe to share between threads: the service serialises all calls."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError(f"unknown synchronous mode {synchronous!r}")
+        self.path = str(path)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self._db.executescript(_SCHEMA)
+
+    def commit(self, changes: ChangeSet) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(
+                "INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET "
+                "status = excluded.status, ended_at = excluded.ended_at, meta = excluded.meta",
+                [
+                    (
+                        e.arn,
+                        e.function_name,
+                        e.name,
+                        e.status.value,
+                        to_epoch_us(e.started_at),
+                        to_epoch_us(e.ended_at) if e.ended_at else None,
+                        _json(e.meta_json()),
+                    )
+                    for e in changes.executions.values()
+                ],
+            )
+            db.executemany(
+                "INSERT INTO operations VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (arn, op_id) DO UPDATE SET data = excluded.data",
+                [
+                    (arn, op_id, seq, _json(op.to_boto_params()))
+                    for (arn, op_id), (seq, op) in changes.operations.items()
+                ],
+            )
+            db.executemany(
+                "INSERT INTO events VALUES (?, ?, ?)",
+                [
+                    (arn, item.event_id, _json(to_event(item).to_boto_params()))
+                    for arn, item in changes.events
+                ],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO callbacks VALUES (?, ?, ?)",
+                [(r.callback_id, r.arn, _json(r.to_json())) for r in changes.callbacks.values()],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO invokes VALUES (?, ?, ?)",
+                [(arn, op_id, _json(r.to_json())) for (arn, op_id), r in changes.invokes.items()],
+            )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def load(self, arn: str) -> LocalExecution | None:
+        db = self._db
+        row = db.execute("SELECT meta FROM executions WHERE arn = ?", (arn,)).fetchone()
+        if row is None:
+            return None
+        execution = LocalExecution.from_meta_json(json.loads(row[0]))
+        for (data,) in db.execute("SELECT data FROM operations WHERE arn = ? ORDER BY seq", (arn,)):
+            execution.index(Operation.from_wire(data))
+        execution.events = [
+            Event.from_wire(data)
+            for (data,) in db.execute("SELECT data FROM events WHERE arn = ? ORDER BY event_id", (arn,))
+        ]
+        for (data,) in db.execute("SELECT data FROM callbacks WHERE arn = ?", (arn,)):
+            record = CallbackRecord.from_json(json.loads(data))
+            execution.callbacks[record.callback_id] = record
+        for (data,) in db.execute("SELECT data FROM invokes WHERE arn = ?", (arn,)):
+            invoke = InvokeRecord.from_json(json.loads(data))
+            execution.invokes[invoke.op_id] = invoke
+        return execution
+
+    def running(self) -> list[str]:
+        rows = self._db.execute(
+            "SELECT arn FROM executions WHERE status = ? ORDER BY started_at, rowid",
+            (ExecutionStatus.RUNNING.value,),
+        )
+        return [arn for (arn,) in rows]
+
+    def find_callback(self, callback_id: str) -> str | None:
+        row = self._db.execute("SELECT arn FROM callbacks WHERE callback_id = ?", (callback_id,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def find_by_name(self, function_name: str, name: str) -> str | None:
+        row = self._db.execute(
+            "SELECT arn FROM executions WHERE function_name = ? AND name = ?", (function_name, name)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def list_executions(self, function_name: str | None = None) -> list[ExecutionSummary]:
+        query = "SELECT arn, function_name, name, status, started_at, ended_at FROM executions"
+        args: tuple[str, ...] = ()
+        if function_name is not None:
+            query += " WHERE function_name = ?"
+            args = (function_name,)
+        return [
+            ExecutionSummary(
+                arn,
+                function,
+                name,
+                ExecutionStatus(status),
+                from_epoch_us(started),
+                from_epoch_us(ended) if ended is not None else None,
+            )
+            for arn, function, name, status, started, ended in self._db.execute(
+                query + " ORDER BY rowid", args
+            )
+        ]
+
+    def close(self) -> None:
+        self._db.close()

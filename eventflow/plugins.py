@@ -1,0 +1,407 @@
+"""Plugin hooks: observe invocations, operations and step attempts without touching the execution.
+
+Why: tracing, metrics and audit logs want to see what a durable execution does, and must never be able
+to change it. A plugin is any object with some of the ``on_*`` methods of `Plugin` (subclass
+`BasePlugin` to get no-op defaults), registered with ``durable_execution(plugins=[...])``. An object with
+a ``create_plugin(info)`` method is a factory instead: it is asked for a fresh plugin at the start of
+every invocation, so per-invocation state can live in plain attributes (the official SDK's model).
+
+When the hooks run, each on the thread (or task) that runs the code concerned:
+
+- ``on_invocation_start``: before the handler runs; ``info.is_first_invocation`` is true when no
+  operation but the EXECUTION is recorded yet. ``on_invocation_end``: after the output is final
+  (SUCCEEDED, FAILED, PENDING), or RETRY when the invocation raised so that Lambda retries it.
+- ``on_operation_start``: when a new operation's START is queued, or when replay meets an operation that
+  is recorded but not finished (a step waiting for its retry, a wait still running).
+  ``on_operation_end``: when this invocation queues an operation's terminal update (before its
+  checkpoint is sent), or when replay meets an operation the service finished since the previous
+  invocation (it is in the input's ``UpdatedOperationIds``). A finished operation is not reported again.
+- ``on_attempt_start`` / ``on_attempt_end``: around each run of a step's function, with the attempt
+  number and, at the end, the outcome and error.
+
+A hook that raises is logged (logger ``eventflow.plugins``) and ignored. Without plugins nothing here is
+allocated: the execution state holds ``None`` and each operation pays one attribute test.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol
+
+from eventflow.events.enums import TERMINAL_STATUSES, OperationAction, OperationStatus, OperationType
+from eventflow.events.wire import ErrorObject, Operation, OperationUpdate
+from eventflow.machine.table import NEW
+
+if TYPE_CHECKING:
+    from eventflow.core.effects import Plan
+    from eventflow.core.state import ExecutionState
+
+_log = logging.getLogger("eventflow.plugins")
+
+
+class InvocationOutcome(StrEnum):
+    """How an invocation ended, as plugins see it: the output status, or RETRY when it raised."""
+
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    PENDING = "PENDING"
+    RETRY = "RETRY"
+
+
+class AttemptOutcome(StrEnum):
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationStartInfo:
+    """The invocation about to run. ``execution_input`` and ``operations`` hold user data: record them
+    only deliberately."""
+
+    execution_arn: str
+    request_id: str | None
+    is_first_invocation: bool
+    execution_start_time: datetime | None
+    execution_input: Any = field(default=None, repr=False, compare=False)
+    operations: Mapping[str, Operation] = field(default_factory=dict, repr=False, compare=False)
+    updated_operation_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InvocationEndInfo:
+    """The invocation's outcome. ``result`` is the serialized result (``""`` when it was checkpointed)."""
+
+    execution_arn: str
+    request_id: str | None
+    is_first_invocation: bool
+    status: InvocationOutcome
+    error: ErrorObject | None = None
+    result: str | None = field(default=None, repr=False, compare=False)
+    operations: Mapping[str, Operation] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OperationInfo:
+    """An operation starting or ending. ``is_replayed`` marks one met on replay rather than run now."""
+
+    operation_id: str
+    operation_type: OperationType
+    sub_type: str | None
+    name: str | None
+    parent_id: str | None
+    status: OperationStatus
+    is_replayed: bool = False
+    attempt: int | None = None
+    result: str | None = field(default=None, repr=False, compare=False)
+    error: ErrorObject | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptInfo:
+    """One run of a step's function. ``outcome`` and ``error`` are set on the end hook only."""
+
+    operation_id: str
+    operation_type: OperationType
+    sub_type: str | None
+    name: str | None
+    parent_id: str | None
+    attempt: int
+    outcome: AttemptOutcome | None = None
+    error: ErrorObject | None = None
+
+
+class Plugin(Protocol):
+    """The hooks a plugin may implement; any subset will do at runtime."""
+
+    def on_invocation_start(self, info: InvocationStartInfo) -> None: ...
+
+    def on_invocation_end(self, info: InvocationEndInfo) -> None: ...
+
+    def on_operation_start(self, info: OperationInfo) -> None: ...
+
+    def on_operation_end(self, info: OperationInfo) -> None: ...
+
+    def on_attempt_start(self, info: AttemptInfo) -> None: ...
+
+    def on_attempt_end(self, info: AttemptInfo) -> None: ...
+
+
+class PluginFactory(Protocol):
+    """Builds the plugin that observes one invocation."""
+
+    def create_plugin(self, info: InvocationStartInfo, /) -> Plugin | None: ...
+
+
+class BasePlugin:
+    """A plugin whose hooks do nothing: subclass it and override the ones you need."""
+
+    def on_invocation_start(self, info: InvocationStartInfo) -> None:
+        pass
+
+    def on_invocation_end(self, info: InvocationEndInfo) -> None:
+        pass
+
+    def on_operation_start(self, info: OperationInfo) -> None:
+        pass
+
+    def on_operation_end(self, info: OperationInfo) -> None:
+        pass
+
+    def on_attempt_start(self, info: AttemptInfo) -> None:
+        pass
+
+    def on_attempt_end(self, info: AttemptInfo) -> None:
+        pass
+
+
+_HOOKS = (
+    "on_invocation_start",
+    "on_invocation_end",
+    "on_operation_start",
+    "on_operation_end",
+    "on_attempt_start",
+    "on_attempt_end",
+)
+_STATUS_OF_ACTION = {
+    OperationAction.START: OperationStatus.STARTED,
+    OperationAction.SUCCEED: OperationStatus.SUCCEEDED,
+    OperationAction.FAIL: OperationStatus.FAILED,
+    OperationAction.CANCEL: OperationStatus.CANCELLED,
+}
+
+
+def _error_of(op: Operation) -> ErrorObject | None:
+    for details in (op.step_details, op.context_details, op.callback_details, op.chained_invoke_details):
+        if details is not None and details.error is not None:
+            return details.error
+    return None
+
+
+def _result_of(op: Operation) -> str | None:
+    for details in (op.step_details, op.context_details, op.callback_details, op.chained_invoke_details):
+        if details is not None and details.result is not None:
+            return details.result
+    return None
+
+
+class PluginHost:
+    """The plugins of one invocation and the dispatch of their hooks. Created per invocation."""
+
+    __slots__ = ("_ended", "_first", "_hooks", "_registered", "_request_id", "_state", "_updated")
+
+    def __init__(self, registered: Sequence[Plugin | PluginFactory], lambda_context: Any = None) -> None:
+        self._registered = registered
+        self._request_id: str | None = getattr(lambda_context, "aws_request_id", None)
+        self._hooks: dict[str, list[tuple[object, Callable[[Any], None]]]] = {}
+        self._state: ExecutionState | None = None
+        self._updated: frozenset[str] = frozenset()
+        self._ended: set[str] = set()
+        self._first = False
+
+    # -- invocation ---------------------------------------------------------------------------------
+
+    def start(self, state: ExecutionState, execution_input: Any, updated_ids: Sequence[str]) -> None:
+        """Attach to ``state``, build factory plugins and run ``on_invocation_start``."""
+        self._state = state
+        self._updated = frozenset(updated_ids)
+        self._first = not state.replaying
+        info = InvocationStartInfo(
+            execution_arn=state.arn,
+            request_id=self._request_id,
+            is_first_invocation=self._first,
+            execution_start_time=state.execution.start_timestamp,
+            execution_input=execution_input,
+            operations=MappingProxyType(state.operations),
+            updated_operation_ids=tuple(updated_ids),
+        )
+        plugins: list[object] = []
+        for entry in self._registered:
+            create = getattr(entry, "create_plugin", None)
+            if callable(create):
+                try:
+                    plugin = create(info)
+                except Exception:
+                    _log.exception(
+                        "plugin factory %s failed; its plugin is skipped", type(entry).__qualname__
+                    )
+                    continue
+                if plugin is None:
+                    continue
+                plugins.append(plugin)
+            else:
+                plugins.append(entry)
+        for hook in _HOOKS:
+            bound = [(p, m) for p in plugins if callable(m := getattr(p, hook, None))]
+            if bound:
+                self._hooks[hook] = bound
+        state.hooks = self
+        self._dispatch("on_invocation_start", info)
+
+    def observe(self, plan: Plan[dict[str, Any]]) -> Generator[Any, Any, dict[str, Any]]:
+        """``plan`` (an invocation plan), followed by ``on_invocation_end`` with its outcome."""
+        try:
+            output = yield from plan
+        except GeneratorExit:
+            raise  # the driver abandoned the plan: there is no outcome to report
+        except BaseException as exc:
+            self._end(InvocationOutcome.RETRY, None, None, exc)
+            raise
+        error = output.get("Error")
+        self._end(
+            InvocationOutcome(output.get("Status", InvocationOutcome.FAILED)),
+            ErrorObject.from_wire(error) if isinstance(error, Mapping) else None,
+            output.get("Result"),
+            None,
+        )
+        return output
+
+    def _end(
+        self,
+        status: InvocationOutcome,
+        error: ErrorObject | None,
+        result: str | None,
+        exc: BaseException | None,
+    ) -> None:
+        state = self._state
+        if state is None:
+            return  # the input was rejected before an execution state existed: nothing started
+        if exc is not None and error is None:
+            from eventflow.core.failures import error_object
+
+            error = error_object(exc)
+        self._dispatch(
+            "on_invocation_end",
+            InvocationEndInfo(
+                execution_arn=state.arn,
+                request_id=self._request_id,
+                is_first_invocation=self._first,
+                status=status,
+                error=error,
+                result=result,
+                operations=MappingProxyType(state.operations),
+            ),
+        )
+
+    # -- operations (called by ExecutionState) -------------------------------------------------------
+
+    def operation_replayed(self, op: Operation) -> None:
+        """Replay met ``op``: report a start if it is unfinished, an end if it finished while suspended."""
+        if op.type == OperationType.EXECUTION:
+            return
+        if op.status not in TERMINAL_STATUSES:
+            if "on_operation_start" in self._hooks:
+                self._dispatch("on_operation_start", self._info(op, replayed=True))
+        elif op.id in self._updated and op.id not in self._ended:
+            self._ended.add(op.id)
+            if "on_operation_end" in self._hooks:
+                self._dispatch("on_operation_end", self._info(op, replayed=True))
+
+    def operation_updated(self, update: OperationUpdate, previous: str) -> None:
+        """An update was queued: a START of a new operation, or a terminal update, is reported."""
+        if update.type == OperationType.EXECUTION:
+            return
+        action = update.action
+        if action == OperationAction.START:
+            if previous == NEW and "on_operation_start" in self._hooks:
+                self._dispatch("on_operation_start", self._update_info(update))
+        elif action != OperationAction.RETRY and update.id not in self._ended:
+            self._ended.add(update.id)
+            if "on_operation_end" in self._hooks:
+                self._dispatch("on_operation_end", self._update_info(update))
+
+    def attempt_started(
+        self, op_id: str, name: str | None, sub_type: str | None, parent_id: str | None, attempt: int
+    ) -> None:
+        if "on_attempt_start" in self._hooks:
+            self._dispatch(
+                "on_attempt_start", AttemptInfo(op_id, OperationType.STEP, sub_type, name, parent_id, attempt)
+            )
+
+    def attempt_ended(
+        self,
+        op_id: str,
+        name: str | None,
+        sub_type: str | None,
+        parent_id: str | None,
+        attempt: int,
+        *,
+        exc: BaseException | None,
+    ) -> None:
+        if "on_attempt_end" not in self._hooks:
+            return
+        error: ErrorObject | None = None
+        if exc is not None:
+            from eventflow.core.failures import error_object
+
+            error = error_object(exc)
+        outcome = AttemptOutcome.SUCCEEDED if exc is None else AttemptOutcome.FAILED
+        self._dispatch(
+            "on_attempt_end",
+            AttemptInfo(op_id, OperationType.STEP, sub_type, name, parent_id, attempt, outcome, error),
+        )
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _info(op: Operation, *, replayed: bool) -> OperationInfo:
+        return OperationInfo(
+            operation_id=op.id,
+            operation_type=op.type,
+            sub_type=op.sub_type,
+            name=op.name,
+            parent_id=op.parent_id,
+            status=op.status,
+            is_replayed=replayed,
+            attempt=op.step_details.attempt if op.step_details else None,
+            result=_result_of(op),
+            error=_error_of(op),
+        )
+
+    def _update_info(self, update: OperationUpdate) -> OperationInfo:
+        attempt: int | None = None
+        if update.type == OperationType.STEP and self._state is not None:
+            recorded = self._state.operations.get(update.id)
+            details = recorded.step_details if recorded is not None else None
+            attempt = (details.attempt or 0) + 1 if details else 1
+        return OperationInfo(
+            operation_id=update.id,
+            operation_type=update.type,
+            sub_type=update.sub_type,
+            name=update.name,
+            parent_id=update.parent_id,
+            status=_STATUS_OF_ACTION.get(update.action, OperationStatus.STARTED),
+            attempt=attempt,
+            result=update.payload,
+            error=update.error,
+        )
+
+    def _dispatch(self, hook: str, info: object) -> None:
+        for plugin, method in self._hooks.get(hook, ()):
+            try:
+                method(info)
+            except Exception:
+                _log.exception(
+                    "plugin %s failed in %s; the execution goes on",
+                    type(plugin).__qualname__,
+                    hook,
+                    extra={"executionArn": self._state.arn if self._state else None},
+                )
+
+
+__all__ = [
+    "AttemptInfo",
+    "AttemptOutcome",
+    "BasePlugin",
+    "InvocationEndInfo",
+    "InvocationOutcome",
+    "InvocationStartInfo",
+    "OperationInfo",
+    "Plugin",
+    "PluginFactory",
+    "PluginHost",
+]

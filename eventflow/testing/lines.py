@@ -1,0 +1,210 @@
+"""Checkpoint sequences and histories as stable text: one update or event per line.
+
+Why: a reviewer reads ``SUCCEED root/2 step "charge" result={"ok":true}`` at a glance, and a line-level
+diff of two such texts points at the one operation that changed. Operation ids become labels from
+`IdLabeler` (``root/3/1`` is the first operation inside the root's third), volatile values go through a
+`Normalizer`, payloads are decoded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from eventflow.events.enums import EventType, OperationType
+from eventflow.events.history import Event, EventError, EventInput, EventResult, RetryDetails
+from eventflow.events.wire import ErrorObject, OperationUpdate
+from eventflow.machine.fold import EVENT_TRIGGERS
+from eventflow.testing.labels import IdLabeler
+from eventflow.testing.normalize import Normalizer
+
+__all__ = [
+    "checkpoint_lines",
+    "describe",
+    "history_lines",
+    "kind_of",
+    "op_label",
+    "render_checkpoints",
+    "render_history",
+]
+
+_KINDS: dict[str | None, str] = {
+    "Step": "step",
+    "Wait": "wait",
+    "RunInChildContext": "child",
+    "Callback": "callback",
+    "WaitForCallback": "wait_for_callback",
+    "ChainedInvoke": "invoke",
+    "Map": "map",
+    "MapIteration": "map_item",
+    "Parallel": "parallel",
+    "ParallelBranch": "branch",
+    "WaitForCondition": "wait_for_condition",
+    "Compensation": "compensation",
+}
+
+
+def kind_of(op_type: str | None, sub_type: str | None) -> str:
+    """A short construct name: the sub-type's (``wait_for_callback``) or else the type's (``step``)."""
+    if sub_type in _KINDS:
+        return _KINDS[sub_type]
+    return str(op_type).lower() if op_type is not None else "-"
+
+
+def op_label(labeler: IdLabeler, op_id: str | None, parent_id: str | None) -> str:
+    """``root/2`` for the root's second operation; an id no position explains is shown shortened."""
+    if op_id is None:
+        return "-"
+    label = labeler.label(op_id, parent_id)
+    if label == op_id:
+        return op_id[:12] if len(op_id) > 12 else op_id
+    return f"root/{label}"
+
+
+def describe(
+    labeler: IdLabeler,
+    op_id: str | None,
+    parent_id: str | None,
+    op_type: str | None,
+    sub_type: str | None,
+    *,
+    name: str | None,
+) -> str:
+    """``root/2 step "charge"``: the operation's label, construct and name."""
+    text = f"{op_label(labeler, op_id, parent_id)} {kind_of(op_type, sub_type)}"
+    return f'{text} "{name}"' if name is not None else text
+
+
+def _error(error: ErrorObject | None, normalizer: Normalizer) -> str:
+    if error is None:
+        return "error=-"
+    return "error=" + normalizer.text(f"{error.error_type or '-'}: {error.error_message or ''}".rstrip())
+
+
+def _options(update: OperationUpdate) -> list[str]:
+    parts: list[str] = []
+    for options in (
+        update.step_options,
+        update.wait_options,
+        update.callback_options,
+        update.context_options,
+        update.chained_invoke_options,
+    ):
+        if options is not None:
+            parts.extend(f"{k}={v}" for k, v in options.to_wire().items())
+    return parts
+
+
+def checkpoint_lines(
+    batches: Iterable[Sequence[OperationUpdate]],
+    labeler: IdLabeler | None = None,
+    normalizer: Normalizer | None = None,
+) -> list[str]:
+    """One line per update: ``#batch ACTION label kind "name" [payload=..] [error=..] [options]``."""
+    labeler = labeler or IdLabeler()
+    normalizer = normalizer or Normalizer()
+    lines: list[str] = []
+    for number, batch in enumerate(batches, 1):
+        for update in batch:
+            if update.type == OperationType.EXECUTION:
+                what = "execution"
+            else:
+                what = describe(
+                    labeler, update.id, update.parent_id, update.type, update.sub_type, name=update.name
+                )
+            parts = [f"#{number}", f"{update.action.value:<7}", what]
+            if update.payload is not None:
+                parts.append("payload=" + normalizer.payload(update.payload))
+            if update.error is not None:
+                parts.append(_error(update.error, normalizer))
+            parts.extend(normalizer.text(p) for p in _options(update))
+            lines.append(" ".join(parts))
+    return lines
+
+
+def render_checkpoints(
+    batches: Iterable[Sequence[OperationUpdate]],
+    labeler: IdLabeler | None = None,
+    normalizer: Normalizer | None = None,
+) -> str:
+    """`checkpoint_lines` joined, ending with a newline."""
+    return "".join(line + "\n" for line in checkpoint_lines(batches, labeler, normalizer))
+
+
+def _details(event: Event, normalizer: Normalizer) -> list[str]:
+    details = event.details
+    if details is None:
+        return []
+    parts: list[str] = []
+    for key, value in details:  # pydantic models iterate as (field name, value)
+        if value is None:
+            continue
+        parts.append(_detail(key, value, normalizer))
+    return parts
+
+
+def _detail(key: str, value: Any, normalizer: Normalizer) -> str:
+    if isinstance(value, EventInput | EventResult):
+        if value.truncated and value.payload is None:
+            return f"{key}=<truncated>"
+        return f"{key}={normalizer.payload(value.payload)}"
+    if isinstance(value, EventError):
+        return _error(value.payload, normalizer) if not value.truncated else "error=<truncated>"
+    if isinstance(value, RetryDetails):
+        parts = [f"attempt={value.current_attempt}"] if value.current_attempt is not None else []
+        if value.next_attempt_delay_seconds is not None:
+            parts.append(f"retry_in={value.next_attempt_delay_seconds}s")
+        return " ".join(parts)
+    if isinstance(value, datetime):
+        return f"{key}={normalizer.time(value)}"
+    if key == "callback_id":
+        return f"{key}={normalizer.placeholder('callback', str(value))}"
+    if key == "request_id":
+        return f"{key}={normalizer.placeholder('request', str(value))}"
+    return f"{key}={normalizer.text(str(value))}"
+
+
+def history_lines(
+    events: Iterable[Event], labeler: IdLabeler | None = None, normalizer: Normalizer | None = None
+) -> list[str]:
+    """One line per event: ``EventId +offset EventType label kind "name" details``."""
+    labeler = labeler or IdLabeler()
+    normalizer = normalizer or Normalizer()
+    events = list(events)
+    for event in events:  # callback ids first, so a payload that carries one reads as its placeholder
+        details = event.callback_started_details
+        if details is not None:
+            normalizer.register("callback", details.callback_id)
+    lines: list[str] = []
+    for event in events:
+        kind = event.event_type
+        if kind is None:
+            what = "-"
+        elif kind.value.startswith("Execution") or kind is EventType.INVOCATION_COMPLETED:
+            what = ""
+        else:
+            op_type = _event_op_type(kind)
+            what = describe(labeler, event.id, event.parent_id, op_type, event.sub_type, name=event.name)
+        parts = [
+            f"{event.event_id if event.event_id is not None else '-':>3}",
+            f"{normalizer.time(event.event_timestamp):<8}",
+            f"{kind.value if kind else '-':<22}",
+        ]
+        if what:
+            parts.append(what)
+        parts.extend(p for p in _details(event, normalizer) if p)
+        lines.append(" ".join(parts).rstrip())
+    return lines
+
+
+def render_history(
+    events: Iterable[Event], labeler: IdLabeler | None = None, normalizer: Normalizer | None = None
+) -> str:
+    """`history_lines` joined, ending with a newline."""
+    return "".join(line + "\n" for line in history_lines(events, labeler, normalizer))
+
+
+def _event_op_type(kind: EventType) -> OperationType | None:
+    feed = EVENT_TRIGGERS.get(kind)
+    return feed[0] if feed else None

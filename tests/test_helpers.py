@@ -1,0 +1,91 @@
+"""Deterministic helpers: ``ctx.now()``, ``ctx.random()``, ``ctx.uuid4()`` are steps, so a replay returns
+the value the first run recorded instead of asking the clock or the RNG again."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from eventflow import AsyncDurableContext, DurableContext
+from eventflow.envelope import EnvelopeSerDes
+from eventflow.handler import DurableHandler
+from eventflow.local import LocalService
+from eventflow.testing import IdLabeler, RecordingBackend, render_updates
+
+seen: list[tuple[datetime, float, uuid.UUID]] = []
+
+
+def sync_handler(event: Any, ctx: DurableContext) -> Any:
+    when, r, uid = ctx.now(), ctx.random(), ctx.uuid4()
+    seen.append((when, r, uid))
+    ctx.wait(seconds=1)  # forces a second invocation that replays the three helpers
+    return [when.isoformat(), r, str(uid)]
+
+
+async def async_handler(event: Any, ctx: AsyncDurableContext) -> Any:
+    when, r, uid = await ctx.now(), await ctx.random(), await ctx.uuid4()
+    seen.append((when, r, uid))
+    await ctx.wait(seconds=1)
+    return [when.isoformat(), r, str(uid)]
+
+
+def _run(fn: Any, **options: Any) -> tuple[LocalService, RecordingBackend, Any]:
+    service = LocalService()
+    recorder = RecordingBackend(service)
+    service.register("fn", DurableHandler(fn, recorder, **options))
+    execution = service.start_execution("fn", {})
+    service.run(execution.arn)
+    return service, recorder, execution
+
+
+@pytest.mark.parametrize("fn", [sync_handler, async_handler])
+def test_helpers_are_recorded_once_and_replayed_exactly(fn: Any) -> None:
+    seen.clear()
+    _, recorder, execution = _run(fn)
+    assert execution.status == "SUCCEEDED"
+    assert len(seen) == 2  # the first run and the replay after the wait
+    first, replayed = seen
+    assert first == replayed
+    when, r, uid = first
+    assert when.tzinfo is not None and when.utcoffset() == UTC.utcoffset(None)
+    assert isinstance(r, float) and 0.0 <= r < 1.0
+    assert isinstance(uid, uuid.UUID) and uid.version == 4
+    text = render_updates(recorder.batches, IdLabeler())
+    text = re.sub(r'payload="[^"]*"', 'payload="…"', text)
+    text = re.sub(r"payload=0\.\d+", "payload=0.…", text)
+    assert text == (
+        "START   1        STEP/Step 'now'\n"
+        'SUCCEED 1        STEP/Step \'now\' payload="…"\n'
+        "--\n"
+        "START   2        STEP/Step 'random'\n"
+        "SUCCEED 2        STEP/Step 'random' payload=0.…\n"
+        "--\n"
+        "START   3        STEP/Step 'uuid4'\n"
+        'SUCCEED 3        STEP/Step \'uuid4\' payload="…"\n'
+        "--\n"
+        "START   4        WAIT/Wait WaitSeconds=1\n"
+    )
+    assert recorder.batches[0][1].payload == f'"{when.isoformat()}"'
+    assert recorder.batches[2][1].payload == f'"{uid}"'
+
+
+def test_sync_and_async_write_the_same_operations() -> None:
+    seen.clear()
+    _, sync_rec, _ = _run(sync_handler)
+    _, async_rec, _ = _run(async_handler)
+    shape = [[(u.action, u.type, u.name) for u in b] for b in sync_rec.batches]
+    assert shape == [[(u.action, u.type, u.name) for u in b] for b in async_rec.batches]
+
+
+def test_helpers_keep_their_format_under_a_handler_wide_serdes_and_take_names() -> None:
+    def handler(event: Any, ctx: DurableContext) -> Any:
+        return str(ctx.uuid4(name="order id")), ctx.now(name="t0").year
+
+    _, recorder, execution = _run(handler, serdes=EnvelopeSerDes())
+    assert [u.name for u in recorder.updates] == ["order id", "order id", "t0", "t0"]
+    assert recorder.updates[1].payload is not None and recorder.updates[1].payload.startswith('"')
+    assert execution.status == "SUCCEEDED"
