@@ -8,14 +8,4 @@ Nothing here loosens a requirement: each is still run and judged by the suite's 
 
 from __future__ import annotations
 
-NOT_IMPLEMENTED: dict[str, str] = {
-    "3-12": (
-        "eventflow/core/operations/step.py sends an at-least-once step's START only together with its "
-        "completion, and eventflow/core/operations/child.py sends the CONTEXT START with the children's "
-        "first checkpoint, so a sandbox that dies mid-step leaves neither recorded (history: "
-        "InvocationCompleted{Runtime.ExitError} at EventId 2). The requirement expects ContextStarted (2) "
-        "and StepStarted (3) to be checkpointed before the step's code runs (the official SDK sends an "
-        "at-least-once START before running the step, without waiting for it), then InvocationCompleted (4), "
-        "and on re-execution StepSucceeded (5) directly, without a second StepStarted"
-    ),
-}
+NOT_IMPLEMENTED: dict[str, str] = {}

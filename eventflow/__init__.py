@@ -11,8 +11,9 @@
 `import eventflow` does not import boto3; the AWS backend loads it on first use.
 """
 
+from typing import TYPE_CHECKING
+
 from eventflow import retry, waits
-from eventflow.aio import AsyncDurableContext
 from eventflow.batch import (
     BatchItem,
     BatchItemStatus,
@@ -58,6 +59,9 @@ from eventflow.plugins import BasePlugin, Plugin
 from eventflow.retry import Jitter, RetryDecision, RetryPresets
 from eventflow.serdes import JsonSerDes, PydanticSerDes, SerDes, SerDesContext
 from eventflow.waits import WaitDecision
+
+if TYPE_CHECKING:
+    from eventflow.aio import AsyncDurableContext
 
 __all__ = [
     "AsyncCallback",
@@ -117,3 +121,12 @@ __all__ = [
     "retry",
     "waits",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The asyncio front-end loads on first use, so sync handlers do not import asyncio at cold start.
+    if name == "AsyncDurableContext":
+        from eventflow.aio import AsyncDurableContext
+
+        return AsyncDurableContext
+    raise AttributeError(f"module 'eventflow' has no attribute {name!r}")

@@ -14,9 +14,11 @@ from eventflow.serdes import SerDes
 class StepSemantics(StrEnum):
     """How often a step's code may run per retry when an invocation dies mid-step.
 
-    AT_LEAST_ONCE_PER_RETRY: START goes out with the result; a crash re-runs the attempt.
-    AT_MOST_ONCE_PER_RETRY: START is acknowledged before the code runs; an attempt found STARTED on
-    replay was interrupted, is not run again, and counts as a failed attempt.
+    Both checkpoint START before the code runs (unless `StepConfig.batch_start`); they differ in what a
+    replay does with an attempt it finds STARTED, i.e. one a crash cut off.
+    AT_LEAST_ONCE_PER_RETRY: the attempt runs again.
+    AT_MOST_ONCE_PER_RETRY: the attempt is not run again and counts as a failed attempt (the retry
+    strategy decides what follows); START is always acknowledged first, even with ``batch_start``.
     """
 
     AT_LEAST_ONCE_PER_RETRY = "AT_LEAST_ONCE_PER_RETRY"
@@ -36,7 +38,7 @@ class StepConfig:
     retry_strategy: RetryStrategy | None = None
     semantics: StepSemantics = StepSemantics.AT_LEAST_ONCE_PER_RETRY
     serdes: SerDes | None = None
-    batch_start: bool = True  # TEMP: flipped to False once concurrent work lands
+    batch_start: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,6 @@ Lambda handler that takes the durable-execution invocation input and returns the
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import inspect
@@ -12,7 +11,6 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, overload
 
-from eventflow.aio import AsyncDriver
 from eventflow.backends.base import AsyncBackend, Backend, CheckpointResult, StatePage, current_backend
 from eventflow.context import SyncDriver
 from eventflow.core.effects import Plan
@@ -44,8 +42,10 @@ class DurableHandler:
         logger: LoggerLike | None = None,
         log_replay: bool = False,
         serdes: SerDes | None = None,
+        event_log: bool = False,
     ) -> None:
         self.fn = fn
+        self.event_log = event_log
         self.is_async = inspect.iscoroutinefunction(fn)
         self._backend = backend
         self.plugins: tuple[Plugin | PluginFactory, ...] = tuple(plugins)
@@ -56,9 +56,14 @@ class DurableHandler:
     def _plan(self, event: Any, lambda_context: Any) -> Plan[dict[str, Any]]:
         """The invocation plan with this handler's options; observed by a fresh `PluginHost` if any."""
         if not self.plugins:
-            return invocation_plan(event, self.fn, log_settings=self.log_settings, serdes=self.serdes)
+            return invocation_plan(
+                event, self.fn, log_settings=self.log_settings, serdes=self.serdes, keep_log=self.event_log
+            )
         host = PluginHost(self.plugins, lambda_context)
-        plan = invocation_plan(event, self.fn, hooks=host, log_settings=self.log_settings, serdes=self.serdes)
+        plan = invocation_plan(
+            event, self.fn, hooks=host, log_settings=self.log_settings, serdes=self.serdes,
+            keep_log=self.event_log,
+        )
         return host.observe(plan)
 
     def backend(self) -> Backend:
@@ -76,6 +81,8 @@ class DurableHandler:
 
     def __call__(self, event: Any, lambda_context: Any = None) -> dict[str, Any]:
         if self.is_async:
+            import asyncio  # only async handlers pay for importing asyncio
+
             runner: asyncio.Runner | None = getattr(_runners, "runner", None)
             if runner is None:
                 runner = _runners.runner = asyncio.Runner()
@@ -88,21 +95,25 @@ class DurableHandler:
         """Run one invocation of an ``async def`` handler on the running event loop."""
         if not self.is_async:
             raise TypeError(f"{self.fn.__qualname__} is not an async handler; call the handler directly")
+        from eventflow.aio import AsyncDriver
+
         return await AsyncDriver(_Lazy(self.backend)).run(self._plan(event, lambda_context))
 
 
 class _Lazy:
     """Resolves the backend at the first checkpoint, so input errors surface before any client is built."""
 
-    __slots__ = ("_backend", "_resolve")
+    __slots__ = ("_async", "_backend", "_resolve")
 
     def __init__(self, resolve: Callable[[], Backend]) -> None:
         self._resolve = resolve
         self._backend: Backend | None = None
+        self._async = False
 
     def _get(self) -> Backend:
         if self._backend is None:
             self._backend = self._resolve()
+            self._async = isinstance(self._backend, AsyncBackend)  # a Protocol check: slow, so once
         return self._backend
 
     def checkpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
@@ -113,14 +124,14 @@ class _Lazy:
 
     async def acheckpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
         backend = self._get()
-        if isinstance(backend, AsyncBackend):
-            return await backend.acheckpoint(arn, token, updates)
+        if self._async:
+            return await backend.acheckpoint(arn, token, updates)  # type: ignore[attr-defined,no-any-return]
         return backend.checkpoint(arn, token, updates)
 
     async def aget_state(self, arn: str, token: str, marker: str) -> StatePage:
         backend = self._get()
-        if isinstance(backend, AsyncBackend):
-            return await backend.aget_state(arn, token, marker)
+        if self._async:
+            return await backend.aget_state(arn, token, marker)  # type: ignore[attr-defined,no-any-return]
         return backend.get_state(arn, token, marker)
 
 
@@ -136,6 +147,7 @@ def durable_execution(
     logger: LoggerLike | None = None,
     log_replay: bool = False,
     serdes: SerDes | None = None,
+    event_log: bool = False,
 ) -> Callable[[Callable[[Any, Any], Any]], DurableHandler]: ...
 
 
@@ -148,16 +160,19 @@ def durable_execution(
     logger: LoggerLike | None = None,
     log_replay: bool = False,
     serdes: SerDes | None = None,
+    event_log: bool = False,
 ) -> DurableHandler | Callable[[Callable[[Any, Any], Any]], DurableHandler]:
     """Decorate a durable handler: ``@durable_execution`` or ``@durable_execution(backend=..., ...)``.
 
     ``plugins`` observe every invocation (`eventflow.plugins`); ``logger`` is what ``ctx.logger`` and
     ``step_context.logger`` write to (a stdlib or Powertools logger), ``log_replay`` keeps them writing
     while replaying; ``serdes`` is the default for every operation that names none (e.g.
-    `EnvelopeSerDes` to replay histories the official SDK wrote).
+    `EnvelopeSerDes` to replay histories the official SDK wrote); ``event_log`` keeps every snapshot
+    and update of each invocation in ``ctx.state.log`` (for audits and tests; off, it costs nothing).
     """
     options: dict[str, Any] = {
         "plugins": plugins, "logger": logger, "log_replay": log_replay, "serdes": serdes,
+        "event_log": event_log,
     }
     if fn is not None:
         return DurableHandler(fn, backend, **options)

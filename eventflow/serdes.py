@@ -35,11 +35,15 @@ class SerDes(Protocol):
     def deserialize(self, data: str, context: SerDesContext) -> Any: ...
 
 
+# Built once: `json.dumps` with non-default options builds a new encoder on every call.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
 class JsonSerDes:
     """Compact JSON (no spaces), byte-compatible with the official SDK for scalars and lists of them."""
 
     def serialize(self, value: Any, context: SerDesContext) -> str:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _encode(value)
 
     def deserialize(self, data: str, context: SerDesContext) -> Any:
         return json.loads(data)

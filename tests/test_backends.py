@@ -51,6 +51,17 @@ def test_a_handler_checkpoints_through_boto3_with_the_token_chain() -> None:
                 "ClientToken": ANY,
                 "Updates": [
                     {"Id": step_id, "Type": "STEP", "SubType": "Step", "Action": "START", "Name": "double"},
+                ],
+            },
+        )
+        stub.add_response(
+            "checkpoint_durable_execution",
+            {"CheckpointToken": "t2", "NewExecutionState": {"Operations": []}},
+            {
+                "DurableExecutionArn": ARN,
+                "CheckpointToken": "t1",
+                "ClientToken": ANY,
+                "Updates": [
                     {
                         "Id": step_id,
                         "Type": "STEP",

@@ -80,21 +80,26 @@ def _run(fn: Any, event: Any) -> tuple[LocalService, RecordingBackend, Any]:
 
 SAGA_CHECKPOINTS = """\
 START   1        STEP/Step 'a'
+--
 SUCCEED 1        STEP/Step 'a' payload=1
 --
 START   2        STEP/Step 'b'
+--
 SUCCEED 2        STEP/Step 'b' payload=2
 --
 START   3        WAIT/Wait WaitSeconds=1
 --
 START   4        STEP/Step 'c'
+--
 FAIL    4        STEP/Step 'c' error=ZeroDivisionError: division by zero
 --
 START   5        CONTEXT/Compensation 'compensations'
 START   5/1      STEP/Step 'undo_b' parent=5
+--
 SUCCEED 5/1      STEP/Step 'undo_b' parent=5 payload=null
 --
 START   5/2      STEP/Step 'undo_a' parent=5
+--
 SUCCEED 5/2      STEP/Step 'undo_a' parent=5 payload=null
 --
 SUCCEED 5        CONTEXT/Compensation 'compensations' payload={"compensated":["undo_b","undo_a"],"failed":[]}

@@ -11,6 +11,7 @@ from syrupy.assertion import SnapshotAssertion
 from eventflow import (
     ChildContextError,
     DurableContext,
+    StepConfig,
     StepContext,
     StepError,
     StepSemantics,
@@ -162,11 +163,13 @@ def test_large_child_result_is_summarised_and_rebuilt_from_children(run_handler:
 
 
 @pytest.mark.parametrize("semantics", list(StepSemantics))
-def test_start_is_acknowledged_before_user_code_only_at_most_once(
+def test_with_batch_start_start_is_acknowledged_before_user_code_only_at_most_once(
     run_handler: Any, semantics: StepSemantics
 ) -> None:
     def handler(event: Any, ctx: DurableContext) -> int:
-        return ctx.step(lambda _: 7, name="s", semantics=semantics)  # type: ignore[no-any-return]
+        return ctx.step(  # type: ignore[no-any-return]
+            lambda _: 7, name="s", semantics=semantics, config=StepConfig(batch_start=True)
+        )
 
     run = run_handler(handler)
     shapes = [[u.action.value for u in batch] for batch in run.recorder.batches]
@@ -174,6 +177,18 @@ def test_start_is_acknowledged_before_user_code_only_at_most_once(
         assert shapes == [["START"], ["SUCCEED"]]
     else:
         assert shapes == [["START", "SUCCEED"]]
+
+
+@pytest.mark.parametrize("semantics", list(StepSemantics))
+def test_by_default_start_is_acknowledged_before_user_code_for_both_semantics(
+    run_handler: Any, semantics: StepSemantics
+) -> None:
+    def handler(event: Any, ctx: DurableContext) -> int:
+        return ctx.step(lambda _: 7, name="s", semantics=semantics)  # type: ignore[no-any-return]
+
+    run = run_handler(handler)
+    shapes = [[u.action.value for u in batch] for batch in run.recorder.batches]
+    assert shapes == [["START"], ["SUCCEED"]]
 
 
 class Crash(BaseException):
@@ -233,3 +248,37 @@ def test_interrupted_at_least_once_step_runs_again(run_handler: Any) -> None:
     service.run(execution.arn)
     assert runs == [1, 1]  # the same attempt, run again
     assert execution.result == '"ran"'
+
+
+@pytest.mark.parametrize("batch_start", [False, True])
+def test_a_sandbox_dying_mid_step_leaves_the_start_on_record_unless_batched(batch_start: bool) -> None:
+    from eventflow.handler import DurableHandler
+    from eventflow.local import LocalService
+
+    def body(step: StepContext) -> str:
+        raise Crash  # the sandbox dies once the step's code runs
+
+    def handler(event: Any, ctx: DurableContext) -> str:
+        config = StepConfig(batch_start=batch_start)
+        return ctx.step(body, name="charge", config=config)  # type: ignore[no-any-return]
+
+    service = LocalService()
+    service.register("fn", DurableHandler(handler, None))
+    execution = service.start_execution("fn")
+    service.invoke(execution.arn)  # dies mid-step; the service records the invocation's end
+    assert execution.status is ExecutionStatus.RUNNING
+    operations = [(op.type.value, op.name, op.status) for op in execution.operations.values()]
+    history = [(e.event_type and e.event_type.value, e.name) for e in service.history(execution.arn)]
+    if batch_start:  # START was to travel with the completion: nothing of the step is on record
+        assert operations == [("EXECUTION", None, OperationStatus.STARTED)]
+        assert history == [("ExecutionStarted", None), ("InvocationCompleted", None)]
+    else:  # START was acknowledged before the code ran
+        assert operations == [
+            ("EXECUTION", None, OperationStatus.STARTED),
+            ("STEP", "charge", OperationStatus.STARTED),
+        ]
+        assert history == [
+            ("ExecutionStarted", None),
+            ("StepStarted", "charge"),
+            ("InvocationCompleted", None),
+        ]

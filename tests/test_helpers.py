@@ -59,18 +59,21 @@ def test_helpers_are_recorded_once_and_replayed_exactly(fn: Any) -> None:
     text = re.sub(r"payload=0\.\d+", "payload=0.…", text)
     assert text == (
         "START   1        STEP/Step 'now'\n"
+        "--\n"
         'SUCCEED 1        STEP/Step \'now\' payload="…"\n'
         "--\n"
         "START   2        STEP/Step 'random'\n"
+        "--\n"
         "SUCCEED 2        STEP/Step 'random' payload=0.…\n"
         "--\n"
         "START   3        STEP/Step 'uuid4'\n"
+        "--\n"
         'SUCCEED 3        STEP/Step \'uuid4\' payload="…"\n'
         "--\n"
         "START   4        WAIT/Wait WaitSeconds=1\n"
     )
-    assert recorder.batches[0][1].payload == f'"{when.isoformat()}"'
-    assert recorder.batches[2][1].payload == f'"{uid}"'
+    assert recorder.batches[1][0].payload == f'"{when.isoformat()}"'
+    assert recorder.batches[5][0].payload == f'"{uid}"'
 
 
 def test_sync_and_async_write_the_same_operations() -> None:

@@ -148,3 +148,37 @@ def test_importing_eventflow_does_not_import_boto3() -> None:
     code = "import sys, eventflow, eventflow.local; print('boto3' in sys.modules, 'botocore' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False False"
+
+
+def test_the_event_log_keeps_snapshots_and_updates_in_order_when_asked() -> None:
+    from eventflow.events.log import Emitted, Recorded
+
+    logs: list[Any] = []
+
+    def handler(event: Any, ctx: DurableContext) -> int:
+        logs.append(ctx.state.log)
+        return ctx.step(lambda _: 5, name="five")  # type: ignore[no-any-return]
+
+    service = LocalService()
+    service.register("fn", durable_execution(event_log=True, backend=service)(handler))
+    execution = service.start_execution("fn")
+    service.run(execution.arn)
+    (log,) = logs
+    kinds = [(type(e).__name__, getattr(e, "update", None) and e.update.action.value) for e in log]
+    assert kinds == [
+        ("Recorded", None),  # the EXECUTION operation
+        ("Emitted", "START"),
+        ("Recorded", None),  # the service's answer: the step STARTED
+        ("Emitted", "SUCCEED"),
+        ("Recorded", None),  # ... and SUCCEEDED
+    ]
+    assert isinstance(list(log)[-1], Recorded) and not isinstance(list(log)[-1], Emitted)
+    assert [op.status.value for op in log.recorded()] == ["STARTED", "STARTED", "SUCCEEDED"]
+
+
+def test_without_the_option_no_event_log_is_kept() -> None:
+    seen: list[Any] = []
+    service = LocalService()
+    service.register("fn", durable_execution(backend=service)(lambda e, ctx: seen.append(ctx.state.log)))
+    service.run(service.start_execution("fn").arn)
+    assert seen == [None]

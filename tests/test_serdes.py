@@ -182,9 +182,11 @@ async def async_models(event: Any, ctx: AsyncDurableContext) -> Any:
 
 EXPECTED_CHECKPOINTS = """\
 START   1        STEP/Step 'load'
+--
 SUCCEED 1        STEP/Step 'load' payload={"id":"o1","amount":"5","placed":"2025-01-01T00:00:00Z"}
 --
 START   2        STEP/Step 'typed'
+--
 SUCCEED 2        STEP/Step 'typed' payload={"t":"m","v":{"at":{"t":"dt","v":"2025-01-01T00:00:00+00:00"},\
 "tags":{"t":"t","v":[{"t":"s","v":"a"},{"t":"s","v":"b"}]},"raw":{"t":"B","v":"AQ=="}}}
 """

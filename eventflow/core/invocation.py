@@ -44,11 +44,13 @@ def invocation_plan(
     hooks: PluginHost | None = None,
     log_settings: LogSettings | None = None,
     serdes: SerDes | None = None,
+    keep_log: bool = False,
 ) -> Plan[dict[str, Any]]:
     """The whole invocation. ``handler(user_event, ctx)`` may return a value or an awaitable.
 
-    ``hooks`` (plugins of this invocation), ``log_settings`` and ``serdes`` (the default for operations
-    that name none) are the handler's options; they ride on the execution state where plans read them.
+    ``hooks`` (plugins of this invocation), ``log_settings``, ``serdes`` (the default for operations
+    that name none) and ``keep_log`` (retain the invocation's event log, `ExecutionState.log`) are the
+    handler's options; they ride on the execution state where plans read them.
     """
     if not isinstance(event, Mapping):
         raise InvalidInputError(
@@ -63,7 +65,9 @@ def invocation_plan(
         page = yield LoadPage(invocation.durable_execution_arn, invocation.checkpoint_token, marker)
         operations.extend(page.operations)
         marker = page.next_marker
-    state = ExecutionState(invocation.durable_execution_arn, invocation.checkpoint_token, operations)
+    state = ExecutionState(
+        invocation.durable_execution_arn, invocation.checkpoint_token, operations, keep_log=keep_log
+    )
     state.log_settings = log_settings
     if serdes is not None:
         state.serdes = serdes

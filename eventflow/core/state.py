@@ -44,10 +44,14 @@ class ExecutionState:
         "token",
     )
 
-    def __init__(self, arn: str, token: str, operations: Iterable[Operation]) -> None:
+    def __init__(
+        self, arn: str, token: str, operations: Iterable[Operation], *, keep_log: bool = False
+    ) -> None:
         self.arn = arn
         self.token = token
-        self.log = EventLog()
+        # The event log retains every snapshot and update of the invocation: what an audit or a test
+        # wants, and what a production handler should not pay for in memory and garbage collection.
+        self.log: EventLog | None = EventLog() if keep_log else None
         self.operations: dict[str, Operation] = {}
         self._status: dict[str, str] = {}
         self._types: dict[str, OperationType] = {}
@@ -125,14 +129,18 @@ class ExecutionState:
         if self.hooks is not None:
             self.hooks.operation_updated(update, previous)
         self._types[op_id] = update.type
-        self.log.emit(update)
+        if self.log is not None:
+            self.log.emit(update)
         self.pending.append(update)
 
     def take_batches(self) -> list[list[OperationUpdate]]:
         """Hand out every pending update, cut into legal checkpoint calls."""
-        if not self.pending:
+        pending = self.pending
+        if not pending:
             return []
-        pending, self.pending = self.pending, []
+        self.pending = []
+        if len(pending) == 1:  # the common case (one START or one completion) is always legal alone
+            return [pending]
         return split_batches(pending)
 
     def acknowledge(self, token: str, operations: Iterable[Operation]) -> None:
@@ -145,7 +153,8 @@ class ExecutionState:
         self.operations[op.id] = op
         self._status[op.id] = op.status
         self._types[op.id] = op.type
-        self.log.record(op)
+        if self.log is not None:
+            self.log.record(op)
 
     # -- suspension -------------------------------------------------------------------------------
 

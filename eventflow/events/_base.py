@@ -63,12 +63,14 @@ def parse_timestamp(value: object) -> datetime:
     Accepts a `datetime` (naive means UTC), an epoch number (seconds, or milliseconds when above
     `EPOCH_MS_THRESHOLD`), a numeric string, or an ISO-8601 string.
     """
+    if type(value) is int and value > EPOCH_MS_THRESHOLD:  # the invocation input's form: fast path
+        return _EPOCH + timedelta(milliseconds=value)
     try:
         if isinstance(value, datetime):
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         if isinstance(value, bool):
             raise ValueError("timestamp must not be a boolean")
-        if isinstance(value, int | float):
+        if isinstance(value, (int, float)):
             return _from_epoch_number(value)
         if isinstance(value, str):
             text = value.strip()
@@ -140,6 +142,9 @@ class WireModel(BaseModel):
         populate_by_name=True,
         frozen=True,
         extra="ignore",
+        # Schemas are built on first use: a Lambda handler touches a handful of the ~80 models, and
+        # building all of them at import would dominate its cold start.
+        defer_build=True,
     )
 
     def to_wire(self) -> dict[str, Any]:

@@ -11,7 +11,11 @@ How, without touching the core or slowing its normal path:
   (a `BaseException`, so neither user code nor the core's ``except Exception`` handlers swallow it; not
   `SuspendExecution`, which the core answers with PENDING and, with nothing pending, fails the execution).
   It does not cut right after a batch that leaves a step STARTED (its code is about to run, and an
-  at-most-once step found STARTED on replay counts as interrupted) nor after an EXECUTION update.
+  at-most-once step found STARTED on replay counts as interrupted) nor after an EXECUTION update. Every
+  step's START is such a batch: it is acknowledged on its own before the code runs (`StepConfig.batch_start`
+  aside). The wire does not say whether the step is at-most-once, so no such batch is cut; for an
+  at-least-once step a cut there would be harmless but would only re-run an attempt whose code had not
+  begun, and the completion's checkpoint right after it is cut instead.
 - `AlwaysReplayHandler` wraps the Lambda-level handler: on a cut it reloads the execution state from the
   service and invokes the handler again, within the same service invocation, so the service sees an
   ordinary invocation. Every operation is thus replayed after each checkpoint, and the core's replay check
@@ -56,7 +60,12 @@ class UnexpectedCheckpoint(BaseException):
 
 
 def can_cut_after(updates: Sequence[OperationUpdate]) -> bool:
-    """Whether an invocation may be cut after this acknowledged batch without changing the execution."""
+    """Whether an invocation may be cut after this acknowledged batch without changing the execution.
+
+    Not after an EXECUTION update, nor after a batch whose last update for some step is its START (a
+    step's START alone, or with the updates pending before it): whether that step is at-most-once, in
+    which case a replay would take the attempt for interrupted, is not on the wire.
+    """
     last_step_action: dict[str, OperationAction] = {}
     for update in updates:
         if update.type == OperationType.EXECUTION:

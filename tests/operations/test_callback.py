@@ -270,6 +270,7 @@ WFC_FRESH = (
     "HeartbeatTimeoutSeconds=0\n"
     "--\n"
     "START   1/2      STEP/Step 'approval submitter' parent=1\n"
+    "--\n"
     "SUCCEED 1/2      STEP/Step 'approval submitter' parent=1 payload=null\n"
 )
 CALLBACK_IN_CONTEXT = inner(root(1), 1)
@@ -296,9 +297,9 @@ def test_wait_for_callback_returns_the_answer_and_replays_without_running_the_su
     service.invoke(handler)
     service.callback_succeeds(CALLBACK_IN_CONTEXT, "approved")
     assert result_of(service.invoke(handler)) == "approved"
-    assert service.rendered(2) == "SUCCEED 1        CONTEXT/WaitForCallback 'approval' payload=\"approved\"\n"
+    assert service.rendered(3) == "SUCCEED 1        CONTEXT/WaitForCallback 'approval' payload=\"approved\"\n"
     assert result_of(service.invoke(handler)) == "approved"
-    assert len(service.batches) == 3
+    assert len(service.batches) == 4
     assert submitted == [("callback-1", 1)]
 
 
@@ -324,12 +325,12 @@ def test_wait_for_callback_failures_are_callback_errors_on_every_replay(
     assert first == {
         "error": expected, "type": error.error_type, "message": error.error_message, "name": "approval"
     }
-    assert service.rendered(2) == (
+    assert service.rendered(3) == (
         "FAIL    1        CONTEXT/WaitForCallback 'approval' "
         f"error={error.error_type}: {error.error_message}\n"
     )
     assert result_of(service.invoke(handler)) == first
-    assert len(service.batches) == 3
+    assert len(service.batches) == 4
     assert submitted == [("callback-1", 1)]
 
 
@@ -360,12 +361,13 @@ def test_a_failing_submitter_is_a_callback_submitter_error(service: FakeService,
         "HeartbeatTimeoutSeconds=0\n"
         "--\n"
         "START   1/2      STEP/Step 'refuse submitter' parent=1\n"
+        "--\n"
         "FAIL    1/2      STEP/Step 'refuse submitter' parent=1 error=ConnectionError: queue unavailable\n"
         "--\n"
         "FAIL    1        CONTEXT/WaitForCallback 'refuse' error=ConnectionError: queue unavailable\n"
     )
     assert result_of(service.invoke(handler)) == expected  # replayed: same class, same fields
-    assert len(service.batches) == 3
+    assert len(service.batches) == 4
     assert submitted == [("callback-1", 1)]
 
 
@@ -388,10 +390,12 @@ def test_the_submitter_is_retried_with_the_same_callback_id(service: FakeService
     assert submitted == [("callback-1", 1), ("callback-1", 2)]
     assert service.rendered(1) == (
         "START   1/2      STEP/Step 'approval submitter' parent=1\n"
+        "--\n"
         "RETRY   1/2      STEP/Step 'approval submitter' parent=1 error=ConnectionError: try again "
         "NextAttemptDelaySeconds=3\n"
         "--\n"
         "START   1/2      STEP/Step 'approval submitter' parent=1\n"
+        "--\n"
         "SUCCEED 1/2      STEP/Step 'approval submitter' parent=1 payload=null\n"
         "--\n"
         "SUCCEED 1        CONTEXT/WaitForCallback 'approval' payload=\"ok\"\n"
@@ -409,6 +413,7 @@ def test_an_anonymous_submitter_gives_unprefixed_names(service: FakeService) -> 
         "HeartbeatTimeoutSeconds=0\n"
         "--\n"
         "START   1/2      STEP/Step 'submitter' parent=1\n"
+        "--\n"
         "SUCCEED 1/2      STEP/Step 'submitter' parent=1 payload=null\n"
     )
 
@@ -445,7 +450,7 @@ def test_a_serdes_decodes_the_wait_for_callback_result(service: FakeService) -> 
     service.callback_succeeds(CALLBACK_IN_CONTEXT, '{"status": "approved"}')
     assert result_of(service.invoke(handler)) == "approved"
     assert result_of(service.invoke(handler)) == "approved"  # replayed from the CONTEXT's payload
-    assert service.rendered(2) == (
+    assert service.rendered(3) == (
         "SUCCEED 1        CONTEXT/WaitForCallback 'approval' payload={\"status\":\"approved\"}\n"
     )
 
@@ -538,7 +543,7 @@ def test_a_cancelled_or_stopped_inner_callback_is_a_callback_error(
     first = result_of(service.invoke(handler))
     assert first["error"] == "CallbackError"
     assert result_of(service.invoke(handler)) == first
-    assert len(service.batches) == 3  # the CONTEXT's FAIL, then nothing
+    assert len(service.batches) == 4  # the CONTEXT's FAIL, then nothing
 
 
 @WFC
@@ -556,5 +561,5 @@ def test_a_context_the_service_ended_itself_replays_without_re_entering(
     service.invoke(handler)
     service.force_status(root(1), status)
     assert result_of(service.invoke(handler))["error"] == expected
-    assert len(service.batches) == 2
+    assert len(service.batches) == 3
     assert submitted == [("callback-1", 1)]

@@ -18,6 +18,7 @@ from eventflow import (
     DurableContext,
     EnvelopeSerDes,
     InvalidInputError,
+    StepConfig,
     retry,
 )
 from eventflow.batch import (
@@ -110,6 +111,7 @@ def test_map_nested_writes_a_context_per_item_and_the_batch_result() -> None:
         "START   1        CONTEXT/Map 'map'\n"
         "START   1[0]     CONTEXT/MapIteration 'map-item-0' parent=1\n"
         "START   1[0]/1   STEP/Step 'greet' parent=1[0]\n"
+        "--\n"
         "SUCCEED 1[0]/1   STEP/Step 'greet' parent=1[0] payload=\"Hello, World!\"\n"
         "--\n"
         "SUCCEED 1[0]     CONTEXT/MapIteration 'map-item-0' parent=1 payload=\"Hello, World!\"\n"
@@ -117,6 +119,7 @@ def test_map_nested_writes_a_context_per_item_and_the_batch_result() -> None:
         # branch_id(X, 1) is child_id(X, 1): the labeler names item 1 as the map's first child.
         "START   1/1      CONTEXT/MapIteration 'map-item-1' parent=1\n"
         "START   1/1/1    STEP/Step 'greet' parent=1/1\n"
+        "--\n"
         "SUCCEED 1/1/1    STEP/Step 'greet' parent=1/1 payload=\"Hello, Kiro!\"\n"
         "--\n"
         "SUCCEED 1/1      CONTEXT/MapIteration 'map-item-1' parent=1 payload=\"Hello, Kiro!\"\n"
@@ -180,9 +183,11 @@ def test_flat_writes_no_item_contexts_and_keeps_the_nested_ids() -> None:
     assert flat.checkpoints == (
         "START   1        CONTEXT/Map 'flat'\n"
         "START   1[0]/1   STEP/Step 's' parent=1\n"
+        "--\n"
         "SUCCEED 1[0]/1   STEP/Step 's' parent=1 payload=\"fa\"\n"
         "--\n"
         "START   1/1/1    STEP/Step 's' parent=1\n"
+        "--\n"
         "SUCCEED 1/1/1    STEP/Step 's' parent=1 payload=\"fb\"\n"
         "--\n"
         "SUCCEED 1        CONTEXT/Map 'flat' payload="
@@ -826,7 +831,19 @@ class SlowAcknowledgement:
         return self.inner.get_state(arn, token, marker)
 
 
-def test_a_decided_batch_never_cancels_an_item_in_the_middle_of_a_checkpoint_call() -> None:
+@pytest.mark.parametrize(
+    ("batch_start", "in_flight_step_status"),
+    [
+        # START and SUCCEED travel in the slow call: the step is SUCCEEDED once it is answered.
+        (True, "SUCCEEDED"),
+        # By default the slow call is the step's START alone (acknowledged before its code runs).
+        (False, "STARTED"),
+    ],
+    ids=["batch_start", "default"],
+)
+def test_a_decided_batch_never_cancels_an_item_in_the_middle_of_a_checkpoint_call(
+    batch_start: bool, in_flight_step_status: str
+) -> None:
     service = LocalService()
     backend = SlowAcknowledgement(service)
 
@@ -836,7 +853,7 @@ def test_a_decided_batch_never_cancels_an_item_in_the_middle_of_a_checkpoint_cal
             return "fast"
 
         async def slow(c: AsyncDurableContext) -> str:
-            return await c.step(lambda _: "slow", name="s")
+            return await c.step(lambda _: "slow", name="s", config=StepConfig(batch_start=batch_start))
 
         config = ParallelConfig(
             completion_config=CompletionConfig.first_successful(), nesting_type=NestingType.FLAT
@@ -849,10 +866,11 @@ def test_a_decided_batch_never_cancels_an_item_in_the_middle_of_a_checkpoint_cal
     assert execution.status is ExecutionStatus.SUCCEEDED, execution.error
     assert execution.invocations == 1  # no stale token, no retried invocation
     result = json.loads(execution.result or "")
-    # The slow branch finished its checkpoint (its step is SUCCEEDED) but was stopped right after it.
+    # The slow branch finished its checkpoint call (what it carried is on record) but was stopped
+    # right after it.
     assert result["statuses"] == ["STARTED", "SUCCEEDED"] and result["results"] == ["fast"]
     steps = [op.status for op in service.get(execution.arn).operations.values() if op.type == "STEP"]
-    assert steps == ["SUCCEEDED"]
+    assert steps == [in_flight_step_status]
 
 
 def test_async_items_are_tasks_bounded_by_max_concurrency() -> None:

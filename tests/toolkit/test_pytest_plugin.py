@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from eventflow import DurableContext, StepContext, StepSemantics, retry
+from eventflow import DurableContext, StepConfig, StepContext, StepSemantics, retry
 from eventflow.events.enums import ExecutionStatus, OperationAction
 from eventflow.serdes import JsonSerDes
 from eventflow.testing.always_replay import can_cut_after
@@ -68,7 +68,8 @@ def test_marker_turns_on_always_replay_for_a_deterministic_handler(run_durable: 
     run: DurableRun = run_durable(order, {"items": [4]})
     assert run.result == {"total": 4, "shipped": "parcel-4"}
     assert run.replay_check is not None and run.replay_check.ok
-    # Replayed after each of the 4 checkpoint batches, plus the final verification replay.
+    # Replayed after each of the 4 checkpoint batches that leave no step STARTED (the 2 lone step
+    # STARTs are not cut points), plus the final verification replay.
     assert run.replay_check.replays == 5
 
 
@@ -124,12 +125,32 @@ def test_always_replay_catches_time_and_uuid_reaching_the_result(run_durable: An
 
 
 def test_cuts_never_leave_a_step_started_or_follow_an_execution_update(run_durable: Any) -> None:
-    run: DurableRun = run_durable(lambda e, ctx: ctx.step(lambda _: 1, name="s"))
+    run: DurableRun = run_durable(
+        lambda e, ctx: ctx.step(lambda _: 1, name="s", config=StepConfig(batch_start=True))
+    )
     (batch,) = run.batches
     assert can_cut_after(batch)  # START + SUCCEED together
     assert not can_cut_after(batch[:1])  # START alone: the step's code is about to run
     execution_update = batch[0].model_copy(update={"type": "EXECUTION", "action": OperationAction.SUCCEED})
     assert not can_cut_after([execution_update])
+
+
+@pytest.mark.parametrize("semantics", list(StepSemantics))
+def test_by_default_the_acknowledged_start_is_no_cut_point_and_the_completion_is(
+    run_durable: Any, semantics: StepSemantics
+) -> None:
+    runs: list[int] = []
+
+    def handler(event: Any, ctx: DurableContext) -> Any:
+        return ctx.step(lambda step: runs.append(step.attempt) or 1, name="s", semantics=semantics)
+
+    run: DurableRun = run_durable(handler, always_replay=True)
+    start, succeed = run.batches  # START is acknowledged on its own before the code runs
+    assert [u.action for u in start] == [OperationAction.START]
+    assert not can_cut_after(start)  # the wire does not say whether an at-most-once step is waiting
+    assert can_cut_after(succeed)
+    assert run.result == 1 and runs == [1]  # never taken for interrupted, run once
+    assert run.replay_check is not None and run.replay_check.replays == 2  # after SUCCEED, final check
 
 
 _OPTION_TEST = """

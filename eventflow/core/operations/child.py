@@ -65,8 +65,15 @@ def child_plan(
 
     try:
         value = yield Enter(fn, state, Scope(op_id))
-    except (CheckpointError, NonDeterministicExecutionError):
-        raise  # not the child's failure: a broken checkpoint channel (Lambda retries) or changed code
+    except CheckpointError:
+        raise  # a broken checkpoint channel, not the child's failure: Lambda retries the invocation
+    except NonDeterministicExecutionError as exc:
+        # Changed code: the context records where it diverged (as the official SDK's do), and the
+        # error itself, not a ChildContextError, ends the execution.
+        if not finished:
+            state.emit(update(OperationAction.FAIL, error=error_object(exc)))
+            yield Flush(state)
+        raise
     except Exception as exc:
         if finished:
             raise
