@@ -79,6 +79,13 @@ class DurableHandler:
             _default_backend = LambdaBackend()
         return _default_backend
 
+    def _transport(self) -> Backend:
+        """A backend ready at hand is used directly; one that must be built (boto3's) waits for the
+        first checkpoint, so that bad input fails before any client exists."""
+        if self._backend is not None and not callable(self._backend):
+            return self._backend
+        return current_backend() or _Lazy(self.backend)
+
     def __call__(self, event: Any, lambda_context: Any = None) -> dict[str, Any]:
         if self.is_async:
             import asyncio  # only async handlers pay for importing asyncio
@@ -89,7 +96,7 @@ class DurableHandler:
             # The runner is reused across warm invocations; each run takes the caller's context so that
             # `use_backend` (and any other contextvar) set around this call is seen inside.
             return runner.run(self.ainvoke(event, lambda_context), context=contextvars.copy_context())
-        return SyncDriver(_Lazy(self.backend)).run(self._plan(event, lambda_context))
+        return SyncDriver(self._transport()).run(self._plan(event, lambda_context))
 
     async def ainvoke(self, event: Any, lambda_context: Any = None) -> dict[str, Any]:
         """Run one invocation of an ``async def`` handler on the running event loop."""
@@ -97,7 +104,7 @@ class DurableHandler:
             raise TypeError(f"{self.fn.__qualname__} is not an async handler; call the handler directly")
         from eventflow.aio import AsyncDriver
 
-        return await AsyncDriver(_Lazy(self.backend)).run(self._plan(event, lambda_context))
+        return await AsyncDriver(self._transport()).run(self._plan(event, lambda_context))
 
 
 class _Lazy:

@@ -61,7 +61,11 @@ def invocation_plan(
     initial = invocation.initial_execution_state
     operations: list[Operation] = list(initial.operations or ()) if initial else []
     marker = initial.next_marker if initial else None
+    seen_markers: set[str] = set()
     while marker:
+        if marker in seen_markers:  # a service answering the same page again would page forever
+            raise CheckpointError(f"GetDurableExecutionState returned marker {marker!r} twice")
+        seen_markers.add(marker)
         page = yield LoadPage(invocation.durable_execution_arn, invocation.checkpoint_token, marker)
         operations.extend(page.operations)
         marker = page.next_marker

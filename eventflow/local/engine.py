@@ -620,6 +620,7 @@ class LocalService:
                 return None
             spec = self._function(execution.function_name)
             execution.ready = False
+            execution.invoking = True
             execution.invocations += 1
             execution.token = self._new_token(execution)
             execution.changed.clear()
@@ -649,6 +650,7 @@ class LocalService:
             error = ErrorObject(error_type="Runtime.ExitError", error_message=f"the runtime exited: {exc!r}")
         with self._cond:
             self._inflight.discard(arn)
+            execution.invoking = False
             if execution.running:
                 end = self.clock.now()
                 self._append(
@@ -993,6 +995,11 @@ class LocalService:
             self._timers.arm(
                 ("timeout", arn, ""), execution.started_at + timedelta(seconds=execution.timeout_seconds)
             )
+        # An invocation that was in flight when the previous process died never completed: invoke
+        # again (it replays what was acknowledged), or the execution would stay RUNNING forever.
+        if execution.invoking:
+            execution.invoking = False
+            execution.ready = True
         if execution.ready:
             self._enqueue(("invoke", arn, ""))
 

@@ -121,6 +121,7 @@ class LocalExecution:
     invocations: int = 0
     failed_invocations: int = 0  # consecutive invocations whose handler raised
     ready: bool = True  # something happened that the handler has not seen yet
+    invoking: bool = False  # an invocation started and has not completed (persisted: a crash leaves it set)
     checkpointed_result: str | None = None
     checkpointed_error: ErrorObject | None = None
     parent_arn: str | None = None
@@ -176,6 +177,7 @@ class LocalExecution:
             "Invocations": self.invocations,
             "FailedInvocations": self.failed_invocations,
             "Ready": self.ready,
+            "Invoking": self.invoking,
             "CheckpointedResult": self.checkpointed_result,
             "CheckpointedError": self.checkpointed_error.to_wire() if self.checkpointed_error else None,
             "ParentArn": self.parent_arn,
@@ -205,6 +207,7 @@ class LocalExecution:
             invocations=data["Invocations"],
             failed_invocations=data["FailedInvocations"],
             ready=data["Ready"],
+            invoking=data.get("Invoking", False),
             checkpointed_result=data.get("CheckpointedResult"),
             checkpointed_error=(
                 ErrorObject.from_wire(data["CheckpointedError"]) if data.get("CheckpointedError") else None

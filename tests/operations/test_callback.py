@@ -19,6 +19,7 @@ from eventflow import (
     CallbackError,
     CallbackSubmitterError,
     CallbackTimeoutError,
+    CheckpointError,
     DurableContext,
     InvalidInputError,
     JsonSerDes,
@@ -225,15 +226,11 @@ def test_an_invalid_timeout_is_refused_before_anything_is_checkpointed(
     assert service.batches == []
 
 
-def test_a_start_answer_without_a_callback_id_is_a_callback_error(service: FakeService) -> None:
+def test_a_start_answer_without_a_callback_id_is_retryable(service: FakeService) -> None:
     service.omit_callback_ids = True
-    assert service.invoke(approval_sync) == {
-        "Status": "FAILED",
-        "Error": {
-            "ErrorType": "eventflow.errors.CallbackError",
-            "ErrorMessage": "the service returned no CallbackId for callback approval",
-        },
-    }
+    with pytest.raises(CheckpointError, match="no CallbackId for callback approval") as info:
+        service.invoke(approval_sync)
+    assert info.value.terminal is False  # raised, so Lambda retries the invocation
 
 
 # -- wait_for_callback ------------------------------------------------------------------------------

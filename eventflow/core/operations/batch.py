@@ -45,6 +45,7 @@ from eventflow.core.names import resolve_name
 from eventflow.core.operations.child import MAX_PAYLOAD_BYTES, child_plan
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
+from eventflow.core.updates import updater
 from eventflow.envelope import EnvelopeSerDes
 from eventflow.errors import (
     CheckpointError,
@@ -54,7 +55,7 @@ from eventflow.errors import (
     SuspendExecution,
 )
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import ContextOptions, ErrorObject, OperationUpdate
+from eventflow.events.wire import ContextOptions, ErrorObject
 from eventflow.ids import branch_id, child_id
 from eventflow.serdes import SerDes, SerDesContext, deserialize, round_trip, serialize
 
@@ -337,11 +338,7 @@ def batch_plan(
     serdes = _batch_serdes(spec, state)
     sd_context = SerDesContext(op_id, state.arn)
 
-    def update(action: OperationAction, **fields: Any) -> OperationUpdate:
-        return OperationUpdate(
-            id=op_id, parent_id=parent_id, name=name, type=OperationType.CONTEXT, sub_type=spec.sub_type,
-            action=action, **fields,
-        )
+    update = updater(op_id, parent_id, name, OperationType.CONTEXT, spec.sub_type)
 
     if op is not None:
         details = op.context_details
@@ -351,7 +348,11 @@ def batch_plan(
         if op.status == OperationStatus.SUCCEEDED:
             if details is not None and details.replay_children:
                 return (yield from _rebuild(state, op_id, spec, details.result))
-            result: BatchResult[Any] = deserialize(serdes, details.result if details else None, sd_context)
+            if details is None or details.result is None:
+                raise InvalidInputError(
+                    f"{spec.sub_type} operation {op_id!r} is SUCCEEDED but its recorded result is missing"
+                )
+            result: BatchResult[Any] = deserialize(serdes, details.result, sd_context)
             return result
     else:
         state.emit(update(OperationAction.START))

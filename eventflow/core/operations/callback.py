@@ -37,6 +37,7 @@ from eventflow.errors import (
     CallbackError,
     CallbackSubmitterError,
     CallbackTimeoutError,
+    CheckpointError,
     ChildContextError,
     SuspendExecution,
 )
@@ -98,12 +99,8 @@ class CallbackHandle:
         yield  # a generator, so that both front-ends drive it like every other plan
 
 
-class Callback(Generic[T]):
-    """A created callback (sync API): hand out ``callback_id``, then call ``result()``.
-
-    ``result()`` returns the answer, raises `CallbackError` / `CallbackTimeoutError`, or suspends the
-    invocation until the callback is answered.
-    """
+class _CallbackView(Generic[T]):
+    """What both flavours of a created callback share: its ids, and a way to run its result plan."""
 
     __slots__ = ("_handle", "_run")
 
@@ -119,35 +116,30 @@ class Callback(Generic[T]):
     def operation_id(self) -> str:
         return self._handle.operation_id
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(callback_id={self.callback_id!r}, name={self._handle.name!r})"
+
+
+class Callback(_CallbackView[T]):
+    """A created callback (sync API): hand out ``callback_id``, then call ``result()``.
+
+    ``result()`` returns the answer, raises `CallbackError` / `CallbackTimeoutError`, or suspends the
+    invocation until the callback is answered.
+    """
+
+    __slots__ = ()
+
     def result(self) -> T:
         return self._run(self._handle.result_plan())  # type: ignore[no-any-return]
 
-    def __repr__(self) -> str:
-        return f"Callback(callback_id={self.callback_id!r}, name={self._handle.name!r})"
 
-
-class AsyncCallback(Generic[T]):
+class AsyncCallback(_CallbackView[T]):
     """A created callback (async API): hand out ``callback_id``, then ``await cb.result()``."""
 
-    __slots__ = ("_handle", "_run")
-
-    def __init__(self, handle: CallbackHandle, run: Callable[[Plan[Any]], Awaitable[Any]]) -> None:
-        self._handle = handle
-        self._run = run
-
-    @property
-    def callback_id(self) -> str:
-        return self._handle.callback_id
-
-    @property
-    def operation_id(self) -> str:
-        return self._handle.operation_id
+    __slots__ = ()
 
     def result(self) -> Awaitable[T]:
-        return self._run(self._handle.result_plan())
-
-    def __repr__(self) -> str:
-        return f"AsyncCallback(callback_id={self.callback_id!r}, name={self._handle.name!r})"
+        return self._run(self._handle.result_plan())  # type: ignore[no-any-return]
 
 
 def callback_plan(
@@ -177,10 +169,9 @@ def callback_plan(
         op = state.operations.get(op_id)
     callback_id = op.callback_details.callback_id if op is not None and op.callback_details else None
     if not callback_id:
-        raise CallbackError(
-            f"the service returned no CallbackId for callback {name or op_id}",
-            error_type=qualified_name(CallbackError), operation_id=op_id, name=name,
-        )
+        # The callback exists; only the answer that names it was lost or garbled. Retryable: the
+        # invocation is retried and reads the id from the recorded operation.
+        raise CheckpointError(f"the service returned no CallbackId for callback {name or op_id}")
     return CallbackHandle(state, op_id, name, callback_id=callback_id, serdes=serdes)
 
 

@@ -17,9 +17,10 @@ from eventflow.core.failures import error_object, operation_error
 from eventflow.core.names import resolve_name
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
+from eventflow.core.updates import updater
 from eventflow.errors import CheckpointError, ChildContextError, NonDeterministicExecutionError
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import ContextOptions, OperationUpdate
+from eventflow.events.wire import ContextOptions
 from eventflow.serdes import SerDesContext, deserialize, round_trip
 
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -44,11 +45,7 @@ def child_plan(
     serdes = config.serdes or state.serdes
     sd_context = SerDesContext(op_id, state.arn)
 
-    def update(action: OperationAction, **fields: Any) -> OperationUpdate:
-        return OperationUpdate(
-            id=op_id, parent_id=parent_id, name=name, type=OperationType.CONTEXT, sub_type=sub_type,
-            action=action, **fields,
-        )
+    update = updater(op_id, parent_id, name, OperationType.CONTEXT, sub_type)
 
     finished = False
     if op is not None:

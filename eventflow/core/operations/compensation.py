@@ -28,9 +28,10 @@ from eventflow.core.failures import error_type_name
 from eventflow.core.operations.step import StepContext, step_plan
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
+from eventflow.core.updates import updater
 from eventflow.errors import CompensationError, StepError
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import ErrorObject, OperationUpdate
+from eventflow.events.wire import ErrorObject
 from eventflow.serdes import SerDesContext
 
 DEFAULT_NAME = "compensations"
@@ -125,11 +126,7 @@ def compensation_plan(
     registry.clear()  # consumed: a later run_compensations only sees undos registered after this one
     op = state.recorded(op_id, OperationType.CONTEXT, OperationSubType.COMPENSATION, name, parent_id)
 
-    def update(action: OperationAction, **fields: Any) -> OperationUpdate:
-        return OperationUpdate(
-            id=op_id, parent_id=parent_id, name=name, type=OperationType.CONTEXT,
-            sub_type=OperationSubType.COMPENSATION, action=action, **fields,
-        )
+    update = updater(op_id, parent_id, name, OperationType.CONTEXT, OperationSubType.COMPENSATION)
 
     if op is not None:
         details = op.context_details

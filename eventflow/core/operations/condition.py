@@ -22,6 +22,7 @@ from eventflow.core.failures import error_object, operation_error
 from eventflow.core.operations.step import StepContext
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
+from eventflow.core.updates import updater
 from eventflow.errors import SuspendExecution, WaitForConditionError
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
 from eventflow.events.wire import OperationUpdate, StepOptions
@@ -49,11 +50,7 @@ def condition_plan(
     serdes = serdes or state.serdes
     sd_context = SerDesContext(op_id, state.arn)
 
-    def update(action: OperationAction, **fields: Any) -> OperationUpdate:
-        return OperationUpdate(
-            id=op_id, parent_id=parent_id, name=name, type=OperationType.STEP, sub_type=sub_type,
-            action=action, **fields,
-        )
+    update = updater(op_id, parent_id, name, OperationType.STEP, sub_type)
 
     attempt = 1
     recorded_state: str | None = None
