@@ -228,17 +228,6 @@ def nested_rep(depth: int) -> RepFn:
 # -- end to end on the local service -----------------------------------------------------------------------
 
 
-def sqlite_store_class() -> type[Any] | None:
-    """eventflow's SQLite store for the local service, if this version has one."""
-    from eventflow.local import store as store_module
-
-    for name in dir(store_module):
-        if "sqlite" in name.lower() and isinstance(getattr(store_module, name), type):
-            cls: type[Any] = getattr(store_module, name)
-            return cls
-    return None
-
-
 def e2e_rep(n: int, store: str = "memory") -> RepFn:
     """Start an execution of ``n`` steps on `LocalService` and run it to its end: the service validates
     every checkpoint through its state machines, writes history and hands back pages, as Lambda would."""
@@ -265,10 +254,9 @@ def e2e_rep(n: int, store: str = "memory") -> RepFn:
 def _local_service(store: str, tmp: Path) -> LocalService:
     if store == "memory":
         return LocalService()
-    cls = sqlite_store_class()
-    if cls is None:
-        raise NotImplementedError("eventflow.local has no SQLite store yet")
-    return LocalService(store=cls(tmp / "bench.sqlite3"))
+    from eventflow.local.sqlite_store import SqliteStore
+
+    return LocalService(store=SqliteStore(tmp / "bench.sqlite3"))
 
 
 # -- map / parallel (only once eventflow has them) ---------------------------------------------------------

@@ -299,18 +299,14 @@ class Bench:
             self.case(
                 "e2e_memory", n, "step", variants, reps, note="LocalService vs DurableFunctionTestRunner"
             )
-        if ef.sqlite_store_class() is None:
-            self.skip("end to end with SQLite stores: eventflow.local has no SQLite store yet")
-        else:
-            for n in s.e2e_sqlite_eventflow:
-                self.case(
-                    "e2e_sqlite", n, "step", [Variant(EVENTFLOW, ef.e2e_rep(n, "sqlite"), n)], s.reps_long
-                )
+        for n in s.e2e_sqlite_eventflow:
+            self.case("e2e_sqlite", n, "step", [Variant(EVENTFLOW, ef.e2e_rep(n, "sqlite"), n)], s.reps_long)
         if off is not None:
             for n in s.e2e_sqlite_official:
-                variants = [Variant(OFFICIAL, off.e2e_rep(n, "sqlite"), n)]
-                if ef.sqlite_store_class() is not None:
-                    variants.insert(0, Variant(EVENTFLOW, ef.e2e_rep(n, "sqlite"), n))
+                variants = [
+                    Variant(EVENTFLOW, ef.e2e_rep(n, "sqlite"), n),
+                    Variant(OFFICIAL, off.e2e_rep(n, "sqlite"), n),
+                ]
                 self.case("e2e_sqlite", n, "step", variants, s.reps_long, note="official store is O(n^2)")
 
     def _memory(self) -> None:

@@ -231,6 +231,8 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     from eventflow.local.http import LocalHttpServer
 
     service = open_service(args, VirtualClock(datetime.now(UTC)) if args.virtual_clock else RealClock())
+    for name, spec, durable, timeout in _configured_functions(args.config) if args.config else ():
+        service.register(name, load_handler(spec)[1], durable=durable, timeout_seconds=timeout)
     for item in args.function or ():
         name, sep, spec = item.partition("=")
         if not sep or not name:
@@ -246,6 +248,50 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     return 0
+
+
+def _configured_functions(path: str) -> list[tuple[str, str, bool, int | None]]:
+    """The functions of a TOML config file, as ``(name, MODULE:HANDLER, durable, timeout_seconds)``::
+
+        [functions]
+        orders = "app.flows:handler"                      # durable, no execution timeout
+
+        [functions.tax]
+        handler = "app.tax:handler"
+        durable = false                                   # a plain Lambda function
+        timeout_seconds = 60
+    """
+    import tomllib
+
+    try:
+        with open(path, "rb") as file:
+            config = tomllib.load(file)
+    except OSError as exc:
+        raise CliError(f"cannot read config file {path!r}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CliError(f"config file {path!r} is not valid TOML: {exc}") from None
+    functions = config.get("functions")
+    if not isinstance(functions, dict) or not functions:
+        raise CliError(f"config file {path!r} has no [functions] table")
+    found: list[tuple[str, str, bool, int | None]] = []
+    for name, entry in functions.items():
+        if isinstance(entry, str):
+            found.append((name, entry, True, None))
+            continue
+        handler = entry.get("handler") if isinstance(entry, dict) else None
+        durable = entry.get("durable", True) if isinstance(entry, dict) else None
+        timeout = entry.get("timeout_seconds") if isinstance(entry, dict) else None
+        if (
+            not isinstance(handler, str)
+            or not isinstance(durable, bool)
+            or not (timeout is None or (isinstance(timeout, int) and timeout > 0))
+        ):
+            raise CliError(
+                f"config file {path!r}: functions.{name} needs handler = \"MODULE:HANDLER\", and optionally "
+                "durable = true|false and timeout_seconds = a positive integer"
+            )
+        found.append((name, handler, durable, timeout))
+    return found
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -299,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=9000)
     serve.add_argument("--function", action="append", metavar="NAME=MODULE:HANDLER", help="repeatable")
+    serve.add_argument("--config", metavar="FILE", help="a TOML file with a [functions] table")
     serve.add_argument("--plain", action="store_true", help="the --function handlers are not durable")
     serve.add_argument("--memory", action="store_true", help="keep nothing: use the in-memory store")
     serve.add_argument("--virtual-clock", action="store_true", help="skip waits instead of waiting")

@@ -21,6 +21,12 @@ class InvalidParameterValueError(ServiceError):
     """A malformed or out-of-range request parameter."""
 
 
+class InvalidRequestContentError(ServiceError):
+    """A request body that is not the JSON the API expects."""
+
+    code = "InvalidRequestContentException"
+
+
 class RequestTooLargeError(ServiceError):
     """A request body or payload over the service's size limit."""
 

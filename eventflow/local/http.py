@@ -37,6 +37,7 @@ from eventflow.local.engine import LocalService
 from eventflow.local.errors import (
     ExecutionAlreadyStartedError,
     InvalidParameterValueError,
+    InvalidRequestContentError,
     RequestTooLargeError,
     ResourceNotFoundError,
     ServiceError,
@@ -288,20 +289,26 @@ class DurableApi:
         invocation_type = request.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
         if invocation_type not in ("Event", "RequestResponse", "DryRun"):
             raise InvalidParameterValueError(f"unknown InvocationType {invocation_type!r}")
-        payload = request.body.decode() if request.body else None
-        if payload is not None:
-            try:
+        payload: str | None = None
+        if request.body:
+            try:  # UnicodeDecodeError is a ValueError too
+                payload = request.body.decode()
                 json.loads(payload)
             except ValueError:
-                raise InvalidParameterValueError("the invocation payload is not JSON") from None
+                raise InvalidRequestContentError("Could not parse request body into json") from None
         headers = {"X-Amz-Executed-Version": "$LATEST"}
         if invocation_type == "DryRun":
             return _Response(b"", 204, headers)
         if not spec.durable:
             if invocation_type == "Event":
                 return _Response(b"", 202, headers)  # accepted; a plain handler is not queued locally
-            result = spec.handler(json.loads(payload) if payload else None, None)
-            return _Response(json.dumps(result).encode(), 200, headers)
+            try:
+                result = spec.handler(json.loads(payload) if payload else None, None)
+                return _Response(json.dumps(result).encode(), 200, headers)
+            except Exception as exc:  # Lambda answers 200 with the function's error, not a service error
+                headers["X-Amz-Function-Error"] = "Unhandled"
+                body = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+                return _Response(json.dumps(body).encode(), 200, headers)
         execution = self.service.start_execution(
             function_name, name=request.headers.get("X-Amz-Durable-Execution-Name"), input_payload=payload
         )

@@ -322,3 +322,27 @@ def test_oversized_bodies_are_refused_without_reading_them(server: LocalHttpServ
     response = connection.getresponse()
     assert response.status == 413 and response.getheader("X-Amzn-ErrorType") == "RequestTooLargeException"
     connection.close()
+
+
+def test_an_invoke_body_that_is_not_json_is_a_400_not_a_500(server: LocalHttpServer) -> None:
+    server.service.register("fn", durable_execution(lambda event, ctx: event))
+    host, port = server.server_address[:2]
+    for body in (b"\x80\x81", b"{not json"):
+        connection = http.client.HTTPConnection(str(host), int(port), timeout=30)
+        connection.request("POST", "/2015-03-31/functions/fn/invocations", body=body)
+        response = connection.getresponse()
+        assert response.status == 400
+        assert response.getheader("X-Amzn-ErrorType", "").startswith("InvalidRequestContentException")
+        response.read()
+        connection.close()
+
+
+def test_a_plain_function_that_raises_answers_200_with_the_function_error(server: LocalHttpServer) -> None:
+    def plain(event: Any, context: Any) -> Any:
+        raise ValueError("bad order")
+
+    server.service.register("plain", plain, durable=False)
+    answer = client(server.url).invoke(FunctionName="plain", Payload=b"{}")
+    assert answer["StatusCode"] == 200
+    assert answer["FunctionError"] == "Unhandled"
+    assert json.loads(answer["Payload"].read()) == {"errorType": "ValueError", "errorMessage": "bad order"}

@@ -400,6 +400,7 @@ class Outcome:
     interrupted: frozenset[tuple[str, int]]
     ticks: int
     invocations: int
+    service: LocalService | None = field(default=None, compare=False, repr=False)
 
     def run_counts(self) -> Counter[tuple[str, int]]:
         return Counter((op, attempt) for op, attempt, _ in self.runs)
@@ -485,4 +486,5 @@ def run_workflow(
         interrupted=frozenset(crasher.interrupted),
         ticks=crasher.ticks,
         invocations=execution.invocations,
+        service=service,
     )
