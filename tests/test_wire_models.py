@@ -18,6 +18,8 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import botocore.session
 import pytest
 from botocore.model import ListShape, ServiceModel, Shape, StringShape, StructureShape
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import PlainValidator, ValidationError
 from pydantic.fields import FieldInfo
 
@@ -615,3 +617,10 @@ def test_every_event_type_round_trips_with_its_details(event_type: EventType) ->
     event = history.Event(event_type=event_type, event_id=1, **{field_name: sample(details_model)})
     assert isinstance(event.details, details_model)
     assert history.Event.from_wire(event.to_wire()) == event
+
+
+@given(st.integers(min_value=100_000_000_001, max_value=253_402_300_799_000))
+def test_epoch_milliseconds_parse_exactly_on_the_fast_path_and_off_it(ms: int) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    assert parse_timestamp(ms) == datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
