@@ -19,28 +19,33 @@ def _summary(event: Event) -> str:
     details = event.details
     if details is None:
         return ""
-    data = details.to_wire()
     parts = []
-    for key, raw in data.items():
+    for key, raw in details.to_boto_params().items():  # Python values: timestamps stay datetimes
         value = raw["Payload"] if isinstance(raw, dict) and "Payload" in raw else raw
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
-        text = str(value)
+        if key == "RequestId" or (key.endswith("Timestamp") and key != "ScheduledEndTimestamp"):
+            continue  # the event's own time and id say nothing a reader of the table needs
+        text = value.strftime("%H:%M:%S") if isinstance(value, datetime) else str(value)
         parts.append(f"{key}={text if len(text) <= 60 else text[:57] + '...'}")
     return " ".join(parts)
 
 
 def history_table(events: Iterable[Event], labeler: IdLabeler | None = None) -> str:
-    """One line per event: EventId, type, operation label and name, and a short details summary."""
+    """One line per event: EventId, time since the execution started, type, operation label and name, and
+    a short details summary."""
     labeler = labeler or IdLabeler()
-    lines = [f"{'#':>3}  {'event':<22} {'op':<8} {'name':<18} details"]
+    lines = [f"{'#':>3}  {'at':>7}  {'event':<22} {'op':<8} {'name':<18} details"]
+    start: datetime | None = None
     for event in events:
-        op = labeler.label(event.id, event.parent_id) if event.id and event.event_type and not str(
-            event.event_type).startswith("Execution") else ""
-        lines.append(
-            f"{event.event_id or '':>3}  {event.event_type or '':<22} {op:<8} {event.name or '':<18} "
-            f"{_summary(event)}".rstrip()
-        )
+        start = start or event.event_timestamp
+        at = ""
+        if event.event_timestamp and start:
+            at = f"+{(event.event_timestamp - start).total_seconds():g}s"
+        is_operation = event.id and event.event_type and not str(event.event_type).startswith("Execution")
+        op = labeler.label(event.id, event.parent_id) if is_operation else ""
+        head = f"{event.event_id or '':>3}  {at:>7}  {event.event_type or '':<22} {op:<8}"
+        lines.append(f"{head} {event.name or '':<18} {_summary(event)}".rstrip())
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from eventflow import DurableContext, StepContext, durable_execution, retry
 from eventflow.local import LocalService
-from eventflow.views import history_table
+from eventflow.views import execution_tree, history_table
 
 
 def charge_card(step: StepContext) -> str:
@@ -44,7 +44,10 @@ def main() -> None:
     service.run(execution.arn)
     print(f"status: {execution.status.value} after {execution.invocations} invocations")
     print(f"result: {execution.result}")
-    print(history_table(service.history(execution.arn)))
+    history = service.history(execution.arn)
+    print(history_table(history))
+    print()
+    print(execution_tree(history))
 
 
 if __name__ == "__main__":

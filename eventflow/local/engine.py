@@ -518,28 +518,32 @@ class LocalService:
                 raise InvalidParameterValueError("a callback result must be UTF-8 text") from None
         if result is not None and len(result.encode()) > MAX_PAYLOAD_BYTES:
             raise RequestTooLargeError(f"a callback result may be at most {MAX_PAYLOAD_BYTES} bytes")
-        with self._cond:
-            execution, record, op = self._open_callback(callback_id)
-            details = CallbackDetails(callback_id=callback_id, result=result)
-            op = self._transition(execution, op, ServiceTrigger.CALLBACK_SUCCEEDED, callback_details=details)
-            now = self.clock.now()
-            self._append(
-                execution,
-                lambda i: history.ended(i, op, now, EventType.CALLBACK_SUCCEEDED, result),
-            )
-            self._finish_callback(execution, record)
+        details = CallbackDetails(callback_id=callback_id, result=result)
+        self._answer_callback(
+            callback_id, ServiceTrigger.CALLBACK_SUCCEEDED, EventType.CALLBACK_SUCCEEDED, details, result
+        )
 
     def send_callback_failure(self, callback_id: str, error: ErrorObject | None = None) -> None:
         """SendDurableExecutionCallbackFailure: the callback FAILS with ``error``."""
+        details = CallbackDetails(callback_id=callback_id, error=error)
+        self._answer_callback(
+            callback_id, ServiceTrigger.CALLBACK_FAILED, EventType.CALLBACK_FAILED, details, error
+        )
+
+    def _answer_callback(
+        self,
+        callback_id: str,
+        trigger: ServiceTrigger,
+        event_type: EventType,
+        details: CallbackDetails,
+        outcome: str | ErrorObject | None,
+    ) -> None:
+        """End an open callback the way its sender said, with its history event, and wake the execution."""
         with self._cond:
             execution, record, op = self._open_callback(callback_id)
-            details = CallbackDetails(callback_id=callback_id, error=error)
-            op = self._transition(execution, op, ServiceTrigger.CALLBACK_FAILED, callback_details=details)
+            op = self._transition(execution, op, trigger, callback_details=details)
             now = self.clock.now()
-            self._append(
-                execution,
-                lambda i: history.ended(i, op, now, EventType.CALLBACK_FAILED, error),
-            )
+            self._append(execution, lambda i: history.ended(i, op, now, event_type, outcome))
             self._finish_callback(execution, record)
 
     def send_callback_heartbeat(self, callback_id: str) -> None:
