@@ -110,7 +110,8 @@ def echo(update: OperationUpdate) -> Operation:
 
 
 def stub_rep(n: int) -> RepFn:
-    """The floor service's own cost for ``n`` steps: ``n`` checkpoints of a START + SUCCEED pair.
+    """The floor service's own cost for ``n`` steps: the checkpoint calls eventflow makes for them by
+    default, a START and then a SUCCEED (each attempt's START is on record before its code runs).
 
     Measured in the same run so the report can tell eventflow's time from the stub's: the issue asks for
     a zero-latency service, and this is how far from zero the stub is.
@@ -125,9 +126,9 @@ def stub_rep(n: int) -> RepFn:
                 action=action,
                 payload=None if action is OperationAction.START else str(i),
             )
-            for action in (OperationAction.START, OperationAction.SUCCEED)
         ]
         for i, op_id in enumerate(op_id(str(i + 1)) for i in range(n))
+        for action in (OperationAction.START, OperationAction.SUCCEED)
     ]
 
     def rep() -> Timing:

@@ -18,7 +18,7 @@ from eventflow.backends.base import AsyncBackend, Backend
 from eventflow.batch import BatchResult, MapConfig, ParallelBranch, ParallelConfig
 from eventflow.config import ChildConfig, StepConfig, StepSemantics
 from eventflow.core.context import ContextCore
-from eventflow.core.effects import Call, Effect, Enter, Flush, Fork, LoadPage, Plan
+from eventflow.core.effects import PLAIN_RESULTS, Call, Effect, Enter, Flush, Fork, LoadPage, Plan
 from eventflow.core.operations.callback import AsyncCallback
 from eventflow.core.operations.compensation import CompensationSummary
 from eventflow.core.operations.step import StepContext
@@ -70,6 +70,8 @@ class AsyncDriver:
             return None
         if type(effect) is Call:
             result = effect.fn(effect.arg)
+            if type(result) in PLAIN_RESULTS:  # a sync step function's usual result: skip the ABC check
+                return result
             return (await result) if inspect.isawaitable(result) else result
         if type(effect) is Enter:
             result = effect.fn(AsyncDurableContext(self, effect.state, effect.scope))

@@ -12,7 +12,7 @@ from eventflow.backends.base import Backend
 from eventflow.batch import BatchResult, MapConfig, ParallelBranch, ParallelConfig
 from eventflow.config import ChildConfig, StepConfig, StepSemantics
 from eventflow.core.context import ContextCore
-from eventflow.core.effects import Call, Effect, Enter, Flush, Fork, LoadPage, Plan
+from eventflow.core.effects import PLAIN_RESULTS, Call, Effect, Enter, Flush, Fork, LoadPage, Plan
 from eventflow.core.operations.callback import Callback
 from eventflow.core.operations.compensation import CompensationSummary
 from eventflow.core.operations.step import StepContext
@@ -89,7 +89,7 @@ class SyncDriver:
 
 
 def _not_awaitable(result: Any, fn: Callable[..., Any]) -> Any:
-    if inspect.isawaitable(result):
+    if type(result) not in PLAIN_RESULTS and inspect.isawaitable(result):
         if inspect.iscoroutine(result):
             result.close()
         raise TypeError(

@@ -75,3 +75,9 @@ class Fork:
 
 Effect = Flush | Call | Enter | LoadPage | Fork
 Plan = Generator[Effect, Any, T]
+
+PLAIN_RESULTS = frozenset({type(None), bool, int, float, str, bytes, list, dict, tuple})
+"""Types a `Call` answer can have that are never awaitable: what step functions almost always return.
+
+Drivers test ``type(result) in PLAIN_RESULTS`` before `inspect.isawaitable`, which also asks the
+`Awaitable` ABC and costs several times more, once per step."""

@@ -71,8 +71,6 @@ def step_plan(
     serdes = config.serdes or state.serdes
     sd_context = SerDesContext(op_id, state.arn)
 
-    update = updater(op_id, parent_id, name, OperationType.STEP, sub_type)
-
     attempt = 1
     needs_start = True
     if op is not None:
@@ -86,6 +84,10 @@ def step_plan(
             )
         if status == OperationStatus.PENDING:
             raise SuspendExecution(f"step {name or op_id} waits for its retry delay")
+
+    # Built only past the replayed outcomes above, which emit nothing.
+    update = updater(op_id, parent_id, name, OperationType.STEP, sub_type)
+    if op is not None:
         # StepDetails.Attempt counts the attempts already finished; this one is the next.
         attempt = (details.attempt or 0) + 1 if details else 1
         if status == OperationStatus.STARTED:
