@@ -56,11 +56,9 @@ class ExecutionState:
         self._status: dict[str, str] = {}
         self._types: dict[str, OperationType] = {}
         self.pending: list[OperationUpdate] = []
-        execution: Operation | None = None
-        for op in operations:
-            self._record(op)
-            if op.type == OperationType.EXECUTION and execution is None:
-                execution = op
+        loaded = self._record(operations)
+        # The service lists the EXECUTION operation first, so this stops at once.
+        execution = next((op for op in loaded if op.type == OperationType.EXECUTION), None)
         if execution is None:
             raise InvalidInputError("the execution state holds no EXECUTION operation")
         self.execution = execution
@@ -146,15 +144,26 @@ class ExecutionState:
     def acknowledge(self, token: str, operations: Iterable[Operation]) -> None:
         """Take the service's answer to a checkpoint: the next token and the operations it changed."""
         self.token = token
-        for op in operations:
-            self._record(op)
+        self._record(operations)
 
-    def _record(self, op: Operation) -> None:
-        self.operations[op.id] = op
-        self._status[op.id] = op.status
-        self._types[op.id] = op.type
+    def _record(self, operations: Iterable[Operation]) -> list[Operation]:
+        """Take the service's snapshots as the current state of their operations; returns them as a list.
+
+        One loop over all of them, with the dicts in locals, because a replay loads every recorded
+        operation here: a method call and three attribute look-ups per operation would cost as much
+        as the stores themselves.
+        """
+        loaded = operations if isinstance(operations, list) else list(operations)
+        by_id, status, types = self.operations, self._status, self._types
+        for op in loaded:
+            op_id = op.id
+            by_id[op_id] = op
+            status[op_id] = op.status
+            types[op_id] = op.type
         if self.log is not None:
-            self.log.record(op)
+            for op in loaded:
+                self.log.record(op)
+        return loaded
 
     # -- suspension -------------------------------------------------------------------------------
 

@@ -46,6 +46,9 @@ _ONE_MS = timedelta(milliseconds=1)
 
 EPOCH_MS_THRESHOLD = 1e11
 """Epoch numbers above this are milliseconds, at or below it seconds."""
+# The fast path's lower bound as an int: an int compares with an int in well under half the time it takes
+# to compare with a float, and this test runs for every timestamp of every operation an invocation loads.
+_MIN_FAST_MS = int(EPOCH_MS_THRESHOLD)
 _MAX_FAST_MS = 4_000_000_000_000  # 2096-10-02: below this, ms / 1000 as a float is exact to the µs
 
 
@@ -64,7 +67,7 @@ def parse_timestamp(value: object) -> datetime:
     Accepts a `datetime` (naive means UTC), an epoch number (seconds, or milliseconds when above
     `EPOCH_MS_THRESHOLD`), a numeric string, or an ISO-8601 string.
     """
-    if type(value) is int and EPOCH_MS_THRESHOLD < value < _MAX_FAST_MS:  # the invocation input's form
+    if type(value) is int and _MIN_FAST_MS < value < _MAX_FAST_MS:  # the invocation input's form
         return datetime.fromtimestamp(value / 1000, UTC)  # exact to the ms in this range, and C-fast
     try:
         if isinstance(value, datetime):
