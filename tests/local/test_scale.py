@@ -1,8 +1,11 @@
-"""Cost: a 10,000-step workflow end to end through the in-memory service, paging, and linear growth."""
+"""Scale: a 10,000-step workflow end to end through the in-memory service, and paging.
+
+How the cost grows with the execution is measured by the benchmarks (`python -m benchmarks`, the
+"linear" target), not timed here: a timed unit test on a shared machine proves nothing and flakes.
+"""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from eventflow import durable_execution
@@ -21,17 +24,16 @@ def many_steps(n: int) -> Any:
     return handler
 
 
-def run(n: int) -> tuple[float, LocalService, str]:
+def run(n: int) -> tuple[LocalService, str]:
     service = LocalService()
     service.register("many", many_steps(n))
     arn = service.start_execution("many").arn
-    started = time.perf_counter()
     service.run(arn)
-    return time.perf_counter() - started, service, arn
+    return service, arn
 
 
 def test_ten_thousand_steps_end_to_end() -> None:
-    elapsed, service, arn = run(10_000)
+    service, arn = run(10_000)
     execution = service.get(arn)
     assert execution.status is ExecutionStatus.SUCCEEDED
     assert execution.result == str(sum(range(10_000)))
@@ -39,14 +41,6 @@ def test_ten_thousand_steps_end_to_end() -> None:
     events, marker = service.get_history(arn, max_items=100_000)
     assert marker is None and len(events) == 2 * 10_000 + 3
     assert [e.event_id for e in events] == list(range(1, len(events) + 1))
-    assert elapsed < 30, f"10,000 steps took {elapsed:.1f} s"
-
-
-def test_cost_per_step_does_not_grow_with_the_execution() -> None:
-    small, _, _ = run(500)
-    large, _, _ = run(4_000)
-    # Linear: 8x the steps cost about 8x; an O(n) scan per checkpoint would cost about 64x.
-    assert large / small < 40, f"500 steps: {small:.2f} s, 4,000 steps: {large:.2f} s"
 
 
 def test_replay_pages_state_through_get_durable_execution_state() -> None:
