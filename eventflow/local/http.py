@@ -301,7 +301,12 @@ class DurableApi:
             return _Response(b"", 204, headers)
         if not spec.durable:
             if invocation_type == "Event":
-                return _Response(b"", 202, headers)  # accepted; a plain handler is not queued locally
+                # Accepted now, run in the background as Lambda would; its outcome goes to the log only.
+                event = json.loads(payload) if payload else None
+                threading.Thread(
+                    target=_call_plain_async, args=(spec.handler, event, function_name), daemon=True
+                ).start()
+                return _Response(b"", 202, headers)
             try:
                 result = spec.handler(json.loads(payload) if payload else None, None)
                 return _Response(json.dumps(result).encode(), 200, headers)
@@ -400,6 +405,14 @@ class _Handler(BaseHTTPRequestHandler):
 def _error_response(status: int, code: str, message: str, **extra: str) -> _Response:
     body = {"Type": "User" if status < 500 else "Service", "message": message, "Message": message, **extra}
     return _Response(body, status, {"X-Amzn-ErrorType": code, "Content-Type": "application/json"})
+
+
+def _call_plain_async(handler: Callable[..., Any], event: Any, function_name: str) -> None:
+    """An ``Event`` invocation of a plain function: nobody waits for it, so a failure is only logged."""
+    try:
+        handler(event, None)
+    except Exception:
+        log.exception("asynchronous invocation of %s failed", function_name)
 
 
 class LocalHttpServer(ThreadingHTTPServer):

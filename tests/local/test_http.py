@@ -346,3 +346,20 @@ def test_a_plain_function_that_raises_answers_200_with_the_function_error(server
     assert answer["StatusCode"] == 200
     assert answer["FunctionError"] == "Unhandled"
     assert json.loads(answer["Payload"].read()) == {"errorType": "ValueError", "errorMessage": "bad order"}
+
+
+def test_an_event_invocation_of_a_plain_function_runs_it_in_the_background(server: LocalHttpServer) -> None:
+    import threading
+
+    called = threading.Event()
+    seen: list[Any] = []
+
+    def plain(event: Any, context: Any) -> None:
+        seen.append(event)
+        called.set()
+
+    server.service.register("plain", plain, durable=False)
+    answer = client(server.url).invoke(FunctionName="plain", InvocationType="Event", Payload=b'{"n": 1}')
+    assert answer["StatusCode"] == 202
+    assert called.wait(timeout=30)
+    assert seen == [{"n": 1}]
