@@ -603,17 +603,23 @@ class LocalService:
 
     # -- invoking ---------------------------------------------------------------------------------
 
-    def invocation_input(self, execution: LocalExecution) -> dict[str, Any]:
-        """The plain JSON dict Lambda hands a durable handler."""
+    def invocation_input(
+        self, execution: LocalExecution, updated_operation_ids: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """The plain JSON dict Lambda hands a durable handler; ``updated_operation_ids`` lists the
+        operations the service changed since the previous invocation (timers, answers, invokes)."""
         page = self._page(execution, 0)
         state: dict[str, Any] = {"Operations": [op.to_wire() for op in page.operations]}
         if page.next_marker:
             state["NextMarker"] = page.next_marker
-        return {
+        event: dict[str, Any] = {
             "DurableExecutionArn": execution.arn,
             "CheckpointToken": execution.token,
             "InitialExecutionState": state,
         }
+        if updated_operation_ids:
+            event["UpdatedOperationIds"] = list(updated_operation_ids)
+        return event
 
     def invoke(self, arn: str) -> dict[str, Any] | None:
         """One invocation of the execution's handler; its output (None if it raised or did not run)."""
@@ -627,8 +633,9 @@ class LocalService:
             execution.invoking = True
             execution.invocations += 1
             execution.token = self._new_token(execution)
+            updated = list(execution.changed)
             execution.changed.clear()
-            event = self.invocation_input(execution)
+            event = self.invocation_input(execution, updated)
             self._inflight.add(arn)
             self._touch(execution)
             self._commit()

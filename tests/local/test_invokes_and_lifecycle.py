@@ -409,3 +409,27 @@ def test_stale_and_reused_tokens_are_refused() -> None:
 
     arn = parent(service, step, succeeded("1"))
     assert service.run(arn).status is ExecutionStatus.SUCCEEDED
+
+
+def test_a_re_invocation_names_the_operations_the_service_changed() -> None:
+    from eventflow import durable_execution
+    from eventflow.ids import child_id
+
+    inputs: list[dict[str, Any]] = []
+
+    @durable_execution
+    def handler(event: Any, ctx: Any) -> str:
+        ctx.step(lambda _: 1, name="before")
+        ctx.wait(seconds=10, name="pause")
+        return "done"
+
+    def recording(event: dict[str, Any], context: Any) -> Any:
+        inputs.append(event)
+        return handler(event, context)
+
+    service = LocalService()
+    service.register("fn", recording)
+    execution = service.run(service.start_execution("fn").arn)
+    assert execution.result == '"done"'
+    assert "UpdatedOperationIds" not in inputs[0]  # nothing changed before the first invocation
+    assert inputs[1]["UpdatedOperationIds"] == [child_id(None, 2)]  # the wait the timer ended
