@@ -34,6 +34,8 @@ from eventflow.local.model import LocalExecution
 from eventflow.local.sqlite_store import SqliteStore
 from eventflow.local.store import MemoryStore, Store
 from eventflow.testing.commands import register as register_toolkit
+from eventflow.testing.labels import IdLabeler
+from eventflow.views import execution_tree, history_line, history_table
 
 DEFAULT_DB = ".eventflow.db"
 
@@ -81,8 +83,13 @@ def open_service(
     on_event = None
     if out is not None:
 
+        labelers: dict[str, IdLabeler] = {}
+        starts: dict[str, datetime | None] = {}
+
         def on_event(arn: str, event: Event) -> None:
-            print(f"  {_event_line(event)}", file=out, flush=True)
+            start = starts.setdefault(arn, event.event_timestamp)
+            line = history_line(event, labelers.setdefault(arn, IdLabeler()), start)
+            print(f"  {line}", file=out, flush=True)
 
     return LocalService(clock or RealClock(), store=store, on_event=on_event)
 
@@ -90,43 +97,9 @@ def open_service(
 # -- rendering ---------------------------------------------------------------------------------------------
 
 
-def _event_line(event: Event) -> str:
-    when = event.event_timestamp.strftime("%H:%M:%S") if event.event_timestamp else "--:--:--"
-    name = event.name or (event.id[:12] if event.id else "")
-    return f"{event.event_id:>5}  {when}  {event.event_type!s:<24} {name:<24} {_summary(event)}".rstrip()
-
-
-def _summary(event: Event) -> str:
-    details = event.details
-    if details is None:
-        return ""
-    data = details.to_wire()
-    for key in ("Result", "Input", "Error"):
-        value = data.get(key)
-        if isinstance(value, dict) and "Payload" in value:
-            text = json.dumps(value["Payload"]) if key == "Error" else str(value["Payload"])
-            return f"{key.lower()}={text[:60]}"
-    if "CallbackId" in data:
-        return f"callback_id={data['CallbackId']}"
-    if "Duration" in data:
-        return f"duration={data['Duration']}s"
-    if "RetryDetails" in data:
-        return f"attempt={data['RetryDetails'].get('CurrentAttempt')}"
-    return ""
-
-
 def print_history(events: Sequence[Event], out: TextIO, *, tree: bool = False) -> None:
-    if not tree:
-        print(f"{'id':>5}  {'time':<8}  {'event':<24} {'name':<24} details", file=out)
-        for event in events:
-            print(_event_line(event), file=out)
-        return
-    depth: dict[str | None, int] = {None: 0}
-    for event in events:
-        if event.id is not None and event.id not in depth:
-            depth[event.id] = depth.get(event.parent_id, 0) + 1
-        indent = "  " * (depth.get(event.id, 1) if event.id else 0)
-        print(f"{indent}{_event_line(event).lstrip()}", file=out)
+    """The history as a table (`eventflow.views.history_table`) or the operations as a tree."""
+    print(execution_tree(events) if tree else history_table(events), file=out)
 
 
 def print_outcome(execution: LocalExecution, out: TextIO) -> None:

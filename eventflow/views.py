@@ -31,21 +31,29 @@ def _summary(event: Event) -> str:
     return " ".join(parts)
 
 
+HISTORY_HEADER = f"{'#':>3}  {'at':>7}  {'event':<22} {'op':<8} {'name':<18} details"
+
+
+def history_line(event: Event, labeler: IdLabeler, start: datetime | None) -> str:
+    """One event as a `history_table` row; ``start`` is when the execution started (for the time column)."""
+    at = ""
+    if event.event_timestamp and start:
+        at = f"+{(event.event_timestamp - start).total_seconds():g}s"
+    is_operation = event.id and event.event_type and not str(event.event_type).startswith("Execution")
+    op = labeler.label(event.id, event.parent_id) if is_operation else ""
+    head = f"{event.event_id or '':>3}  {at:>7}  {event.event_type or '':<22} {op:<8}"
+    return f"{head} {event.name or '':<18} {_summary(event)}".rstrip()
+
+
 def history_table(events: Iterable[Event], labeler: IdLabeler | None = None) -> str:
     """One line per event: EventId, time since the execution started, type, operation label and name, and
     a short details summary."""
     labeler = labeler or IdLabeler()
-    lines = [f"{'#':>3}  {'at':>7}  {'event':<22} {'op':<8} {'name':<18} details"]
+    lines = [HISTORY_HEADER]
     start: datetime | None = None
     for event in events:
         start = start or event.event_timestamp
-        at = ""
-        if event.event_timestamp and start:
-            at = f"+{(event.event_timestamp - start).total_seconds():g}s"
-        is_operation = event.id and event.event_type and not str(event.event_type).startswith("Execution")
-        op = labeler.label(event.id, event.parent_id) if is_operation else ""
-        head = f"{event.event_id or '':>3}  {at:>7}  {event.event_type or '':<22} {op:<8}"
-        lines.append(f"{head} {event.name or '':<18} {_summary(event)}".rstrip())
+        lines.append(history_line(event, labeler, start))
     return "\n".join(lines)
 
 

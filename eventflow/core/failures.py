@@ -11,12 +11,17 @@ from eventflow.events.wire import ErrorObject
 E = TypeVar("E", bound=OperationError)
 
 
-def error_type_name(exc: BaseException) -> str:
-    """``module.QualName`` of the exception's class; builtins unqualified (as the official SDK writes)."""
-    cls = type(exc)
+def type_name(cls: type) -> str:
+    """``module.QualName`` of a class as an ErrorType names it; builtins unqualified (as the official
+    SDK writes)."""
     if cls.__module__ == builtins.__name__:
         return cls.__qualname__
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def error_type_name(exc: BaseException) -> str:
+    """The ErrorType of an exception: its class's `type_name`."""
+    return type_name(type(exc))
 
 
 def error_object(exc: BaseException) -> ErrorObject:

@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar
 
 from eventflow.config import ChildConfig, StepConfig
 from eventflow.core.effects import Flush, Plan
-from eventflow.core.failures import operation_error
+from eventflow.core.failures import operation_error, type_name
 from eventflow.core.names import resolve_name
 from eventflow.core.operations.child import child_plan
 from eventflow.core.operations.step import StepContext, step_plan
@@ -48,11 +48,6 @@ from eventflow.retry import RetryStrategy
 from eventflow.serdes import SerDes, SerDesContext, deserialize
 
 T = TypeVar("T")
-
-
-def qualified_name(cls: type) -> str:
-    """How an eventflow error class is named in an ErrorType it writes."""
-    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 class CallbackHandle:
@@ -93,7 +88,7 @@ class CallbackHandle:
         if error is None:  # the service recorded no error: say what happened, in our own words
             message = "the callback timed out" if timed_out else f"the callback ended {status}"
             raise error_cls(
-                message, error_type=qualified_name(error_cls), operation_id=self.operation_id, name=self.name
+                message, error_type=type_name(error_cls), operation_id=self.operation_id, name=self.name
             )
         raise operation_error(error_cls, error, operation_id=self.operation_id, name=self.name)
         yield  # a generator, so that both front-ends drive it like every other plan

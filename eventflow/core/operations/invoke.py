@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventflow.core.effects import Flush, Plan
-from eventflow.core.failures import operation_error
-from eventflow.core.operations.callback import qualified_name
+from eventflow.core.failures import operation_error, type_name
 from eventflow.core.operations.child import MAX_PAYLOAD_BYTES
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
@@ -79,7 +78,7 @@ def invoke_plan(
         if error is None:  # the service recorded no error: say what happened, in our own words
             raise error_cls(
                 f"the invoked execution of {function_name} ended {status}",
-                error_type=qualified_name(error_cls), operation_id=op_id, name=name,
+                error_type=type_name(error_cls), operation_id=op_id, name=name,
             )
         raise operation_error(error_cls, error, operation_id=op_id, name=name)
     raise SuspendExecution(f"invoke {name or op_id} ({function_name}) waits for the target's execution")
