@@ -10,7 +10,7 @@ import pytest
 
 from eventflow.handler import DurableHandler
 from eventflow.local import LocalExecution, LocalService
-from eventflow.testing import IdLabeler, RecordingBackend, render_updates
+from eventflow.testing import IdLabeler, RecordingBackend, render_checkpoints
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Run:
 
     @property
     def checkpoints(self) -> str:
-        return render_updates(self.recorder.batches, IdLabeler())
+        return render_checkpoints(self.recorder.batches, IdLabeler(), verbatim=True)
 
 
 @pytest.fixture

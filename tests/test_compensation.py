@@ -14,7 +14,7 @@ from eventflow.core.operations.compensation import CompensationSummary
 from eventflow.errors import CompensationError, StepError
 from eventflow.handler import DurableHandler
 from eventflow.local import LocalService
-from eventflow.testing import IdLabeler, RecordingBackend, render_updates
+from eventflow.testing import IdLabeler, RecordingBackend, render_checkpoints
 
 NO_RETRY = retry.exponential(max_attempts=1)
 ONCE = StepConfig(retry_strategy=NO_RETRY)
@@ -79,30 +79,19 @@ def _run(fn: Any, event: Any) -> tuple[LocalService, RecordingBackend, Any]:
 
 
 SAGA_CHECKPOINTS = """\
-START   1        STEP/Step 'a'
---
-SUCCEED 1        STEP/Step 'a' payload=1
---
-START   2        STEP/Step 'b'
---
-SUCCEED 2        STEP/Step 'b' payload=2
---
-START   3        WAIT/Wait WaitSeconds=1
---
-START   4        STEP/Step 'c'
---
-FAIL    4        STEP/Step 'c' error=ZeroDivisionError: division by zero
---
-START   5        CONTEXT/Compensation 'compensations'
-START   5/1      STEP/Step 'undo_b' parent=5
---
-SUCCEED 5/1      STEP/Step 'undo_b' parent=5 payload=null
---
-START   5/2      STEP/Step 'undo_a' parent=5
---
-SUCCEED 5/2      STEP/Step 'undo_a' parent=5 payload=null
---
-SUCCEED 5        CONTEXT/Compensation 'compensations' payload={"compensated":["undo_b","undo_a"],"failed":[]}
+#1 START   root/1 step "a"
+#2 SUCCEED root/1 step "a" payload=1
+#3 START   root/2 step "b"
+#4 SUCCEED root/2 step "b" payload=2
+#5 START   root/3 wait WaitSeconds=1
+#6 START   root/4 step "c"
+#7 FAIL    root/4 step "c" error=ZeroDivisionError: division by zero
+#8 START   root/5 compensation "compensations"
+#8 START   root/5/1 step "undo_b"
+#9 SUCCEED root/5/1 step "undo_b" payload=null
+#10 START   root/5/2 step "undo_a"
+#11 SUCCEED root/5/2 step "undo_a" payload=null
+#12 SUCCEED root/5 compensation "compensations" payload={"compensated":["undo_b","undo_a"],"failed":[]}
 """
 
 
@@ -111,7 +100,7 @@ def test_undos_run_newest_first_under_a_compensation_context(fn: Any) -> None:
     calls.clear()
     service, recorder, execution = _run(fn, {})
     assert execution.result == '{"compensated": ["undo_b", "undo_a"]}'
-    assert render_updates(recorder.batches, IdLabeler()) == SAGA_CHECKPOINTS
+    assert render_checkpoints(recorder.batches, IdLabeler(), verbatim=True) == SAGA_CHECKPOINTS
     # Each step and each undo ran exactly once, although the handler ran twice (before and after the wait).
     assert calls == Counter({"do a": 1, "do b": 1, "undo b(2)": 1, "undo a(1)": 1})
 

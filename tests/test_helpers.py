@@ -14,7 +14,7 @@ from eventflow import AsyncDurableContext, DurableContext
 from eventflow.envelope import EnvelopeSerDes
 from eventflow.handler import DurableHandler
 from eventflow.local import LocalService
-from eventflow.testing import IdLabeler, RecordingBackend, render_updates
+from eventflow.testing import IdLabeler, RecordingBackend, render_checkpoints
 
 seen: list[tuple[datetime, float, uuid.UUID]] = []
 
@@ -54,23 +54,17 @@ def test_helpers_are_recorded_once_and_replayed_exactly(fn: Any) -> None:
     assert when.tzinfo is not None and when.utcoffset() == UTC.utcoffset(None)
     assert isinstance(r, float) and 0.0 <= r < 1.0
     assert isinstance(uid, uuid.UUID) and uid.version == 4
-    text = render_updates(recorder.batches, IdLabeler())
+    text = render_checkpoints(recorder.batches, IdLabeler(), verbatim=True)
     text = re.sub(r'payload="[^"]*"', 'payload="…"', text)
     text = re.sub(r"payload=0\.\d+", "payload=0.…", text)
     assert text == (
-        "START   1        STEP/Step 'now'\n"
-        "--\n"
-        'SUCCEED 1        STEP/Step \'now\' payload="…"\n'
-        "--\n"
-        "START   2        STEP/Step 'random'\n"
-        "--\n"
-        "SUCCEED 2        STEP/Step 'random' payload=0.…\n"
-        "--\n"
-        "START   3        STEP/Step 'uuid4'\n"
-        "--\n"
-        'SUCCEED 3        STEP/Step \'uuid4\' payload="…"\n'
-        "--\n"
-        "START   4        WAIT/Wait WaitSeconds=1\n"
+        '#1 START   root/1 step "now"\n'
+        '#2 SUCCEED root/1 step "now" payload="…"\n'
+        '#3 START   root/2 step "random"\n'
+        '#4 SUCCEED root/2 step "random" payload=0.…\n'
+        '#5 START   root/3 step "uuid4"\n'
+        '#6 SUCCEED root/3 step "uuid4" payload="…"\n'
+        '#7 START   root/4 wait WaitSeconds=1\n'
     )
     assert recorder.batches[1][0].payload == f'"{when.isoformat()}"'
     assert recorder.batches[5][0].payload == f'"{uid}"'

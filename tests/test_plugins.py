@@ -19,7 +19,7 @@ from eventflow.plugins import (
     OperationInfo,
     PluginHost,
 )
-from eventflow.testing import IdLabeler, RecordingBackend, render_updates
+from eventflow.testing import RecordingBackend, render_checkpoints
 
 RETRY = retry.exponential(max_attempts=2, initial_delay=1, jitter=retry.Jitter.NONE)
 
@@ -148,7 +148,9 @@ def test_a_failing_plugin_is_logged_and_never_changes_the_execution(caplog: pyte
     with caplog.at_level(logging.ERROR, logger="eventflow.plugins"):
         _, observed, observed_ex = _run(sync_handler, plugins=[faulty, Recorder(lines := [])])
     assert observed_ex.result == plain_ex.result and observed_ex.status == plain_ex.status
-    assert render_updates(observed.batches, IdLabeler()) == render_updates(plain.batches, IdLabeler())
+    assert render_checkpoints(observed.batches, verbatim=True) == render_checkpoints(
+        plain.batches, verbatim=True
+    )
     assert len(lines) == 11  # the plugin after the faulty one still saw every hook
     assert set(faulty.called) == {
         "on_invocation_start", "on_invocation_end", "on_operation_start", "on_operation_end",

@@ -23,7 +23,7 @@ from eventflow.events.wire import ErrorObject
 from eventflow.handler import DurableHandler
 from eventflow.local import LocalService
 from eventflow.serdes import JsonSerDes, PydanticSerDes, SerDesContext, deserialize, round_trip, serialize
-from eventflow.testing import IdLabeler, RecordingBackend, render_updates
+from eventflow.testing import IdLabeler, RecordingBackend, render_checkpoints
 
 CTX = SerDesContext("op-1", "arn:test")
 ENVELOPE = EnvelopeSerDes()
@@ -181,13 +181,10 @@ async def async_models(event: Any, ctx: AsyncDurableContext) -> Any:
 
 
 EXPECTED_CHECKPOINTS = """\
-START   1        STEP/Step 'load'
---
-SUCCEED 1        STEP/Step 'load' payload={"id":"o1","amount":"5","placed":"2025-01-01T00:00:00Z"}
---
-START   2        STEP/Step 'typed'
---
-SUCCEED 2        STEP/Step 'typed' payload={"t":"m","v":{"at":{"t":"dt","v":"2025-01-01T00:00:00+00:00"},\
+#1 START   root/1 step "load"
+#2 SUCCEED root/1 step "load" payload={"id":"o1","amount":"5","placed":"2025-01-01T00:00:00Z"}
+#3 START   root/2 step "typed"
+#4 SUCCEED root/2 step "typed" payload={"t":"m","v":{"at":{"t":"dt","v":"2025-01-01T00:00:00+00:00"},\
 "tags":{"t":"t","v":[{"t":"s","v":"a"},{"t":"s","v":"b"}]},"raw":{"t":"B","v":"AQ=="}}}
 """
 
@@ -205,7 +202,7 @@ def _run(fn: Any, **options: Any) -> tuple[LocalService, RecordingBackend, Any]:
 def test_handler_wide_envelope_serdes_and_a_per_step_pydantic_serdes(fn: Any) -> None:
     service, recorder, execution = _run(fn, serdes=EnvelopeSerDes())
     assert execution.result == '["o1", "5", "2025-01-01T00:00:00+00:00", ["a", "b"]]'
-    assert render_updates(recorder.batches, IdLabeler()) == EXPECTED_CHECKPOINTS
+    assert render_checkpoints(recorder.batches, IdLabeler(), verbatim=True) == EXPECTED_CHECKPOINTS
     # Replay the finished history: the same values come back, no checkpoint is written.
     replay = RecordingBackend(service)
     output = DurableHandler(fn, replay, serdes=EnvelopeSerDes())(service.invocation_input(execution), None)

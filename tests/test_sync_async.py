@@ -8,7 +8,7 @@ from typing import Any
 from eventflow import AsyncDurableContext, DurableContext, retry
 from eventflow.handler import DurableHandler
 from eventflow.local import LocalService
-from eventflow.testing import IdLabeler, RecordingBackend, render_updates
+from eventflow.testing import RecordingBackend, render_checkpoints
 
 RETRY = retry.exponential(max_attempts=2, initial_delay=1, jitter=retry.Jitter.NONE)
 
@@ -48,7 +48,9 @@ def test_sync_and_async_write_identical_checkpoints() -> None:
     _, sync_rec, sync_ex = run(sync_handler)
     _, async_rec, async_ex = run(async_handler)
     assert sync_ex.result == async_ex.result == "[2, 42]"
-    assert render_updates(sync_rec.batches, IdLabeler()) == render_updates(async_rec.batches, IdLabeler())
+    assert render_checkpoints(sync_rec.batches, verbatim=True) == render_checkpoints(
+        async_rec.batches, verbatim=True
+    )
     assert [len(b) for b in sync_rec.batches] == [len(b) for b in async_rec.batches]
 
 

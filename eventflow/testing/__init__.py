@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from eventflow.testing.labels import IdLabeler
 from eventflow.testing.recording import RecordingBackend
-from eventflow.testing.render import render_updates
 
 if TYPE_CHECKING:
     from eventflow.testing.harness import AlwaysReplayError, DurableHarness, DurableRun
@@ -48,5 +47,4 @@ __all__ = [
     "RecordingBackend",
     "render_checkpoints",
     "render_history",
-    "render_updates",
 ]

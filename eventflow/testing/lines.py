@@ -3,11 +3,13 @@
 Why: a reviewer reads ``SUCCEED root/2 step "charge" result={"ok":true}`` at a glance, and a line-level
 diff of two such texts points at the one operation that changed. Operation ids become labels from
 `IdLabeler` (``root/3/1`` is the first operation inside the root's third), volatile values go through a
-`Normalizer`, payloads are decoded.
+`Normalizer`, payloads are decoded -- or, for tests of the wire bytes themselves, shown exactly as written
+(``verbatim``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -45,6 +47,24 @@ _KINDS: dict[str | None, str] = {
 }
 
 
+# The type each sub-type is written with; a kind names both only when the pair is one of these.
+_TYPES: dict[str, OperationType] = {
+    "Step": OperationType.STEP,
+    "Wait": OperationType.WAIT,
+    "RunInChildContext": OperationType.CONTEXT,
+    "Callback": OperationType.CALLBACK,
+    "WaitForCallback": OperationType.CONTEXT,
+    "ChainedInvoke": OperationType.CHAINED_INVOKE,
+    "Map": OperationType.CONTEXT,
+    "MapIteration": OperationType.CONTEXT,
+    "Parallel": OperationType.CONTEXT,
+    "ParallelBranch": OperationType.CONTEXT,
+    "WaitForCondition": OperationType.STEP,
+    "Compensation": OperationType.CONTEXT,
+}
+_PARENT_LABEL = re.compile(r"(.+)(?:/\d+|\[\d+\])")  # "2/1" lies under "2", "1[0]" under "1", "3" under none
+
+
 def kind_of(op_type: str | None, sub_type: str | None) -> str:
     """A short construct name: the sub-type's (``wait_for_callback``) or else the type's (``step``)."""
     if sub_type in _KINDS:
@@ -76,10 +96,12 @@ def describe(
     return f'{text} "{name}"' if name is not None else text
 
 
-def _error(error: ErrorObject | None, normalizer: Normalizer) -> str:
+def _error(error: ErrorObject | None, normalizer: Normalizer | None) -> str:
+    """``error=Type: message``, through ``normalizer`` unless it is None (shown as written)."""
     if error is None:
         return "error=-"
-    return "error=" + normalizer.text(f"{error.error_type or '-'}: {error.error_message or ''}".rstrip())
+    text = f"{error.error_type or '-'}: {error.error_message or ''}".rstrip()
+    return "error=" + (normalizer.text(text) if normalizer is not None else text)
 
 
 def _options(update: OperationUpdate) -> list[str]:
@@ -96,12 +118,45 @@ def _options(update: OperationUpdate) -> list[str]:
     return parts
 
 
+def _unimplied(update: OperationUpdate, labeler: IdLabeler) -> list[str]:
+    """What an update's label and kind leave out: ``parent=`` and ``type=``, each only when it is unusual.
+
+    A label implies the parent (``root/2/1`` lies under ``root/2``, ``root/1[0]`` under ``root/1``), so
+    ``parent=root/1`` (``parent=-`` for none) is shown only when the update names another one -- a flat map's
+    operations keep their nested ids but name the map as their parent. A kind implies the type and sub-type
+    (``step`` is STEP/Step, ``wait_for_condition`` STEP/WaitForCondition), so ``type=TYPE/SubType`` is shown
+    only when the update has no sub-type, an unknown one, or one written with another type.
+    """
+    parts: list[str] = []
+    label = labeler.label(update.id, update.parent_id)
+    if label == update.id:  # not found by position: nothing is implied, any parent is shown
+        unusual_parent = update.parent_id is not None
+    else:
+        position = _PARENT_LABEL.fullmatch(label)
+        implied = position.group(1) if position else None
+        unusual_parent = (None if update.parent_id is None else labeler.label(update.parent_id)) != implied
+    if unusual_parent:
+        parts.append(f"parent={op_label(labeler, update.parent_id, None)}")
+    if update.sub_type is None or _TYPES.get(update.sub_type) != update.type:
+        parts.append(f"type={update.type.value}/{update.sub_type or '-'}")
+    return parts
+
+
 def checkpoint_lines(
     batches: Iterable[Sequence[OperationUpdate]],
     labeler: IdLabeler | None = None,
     normalizer: Normalizer | None = None,
+    *,
+    verbatim: bool = False,
 ) -> list[str]:
-    """One line per update: ``#batch ACTION label kind "name" [payload=..] [error=..] [options]``."""
+    """One line per update: ``#batch ACTION label kind "name" [parent=..] [type=..] [payload=..] [error=..]
+    [options]``, ``parent=`` and ``type=`` only where the label and kind do not imply them (`_unimplied`).
+
+    Payloads are decoded and shown as compact JSON, and volatile values in payloads, errors and options become
+    the ``normalizer``'s placeholders. With ``verbatim`` they are shown exactly as written instead (the
+    ``normalizer`` is not used): for tests that assert the bytes themselves -- key order, whitespace, the
+    typed envelope, a value that would otherwise read as a placeholder.
+    """
     labeler = labeler or IdLabeler()
     normalizer = normalizer or Normalizer()
     lines: list[str] = []
@@ -114,11 +169,15 @@ def checkpoint_lines(
                     labeler, update.id, update.parent_id, update.type, update.sub_type, name=update.name
                 )
             parts = [f"#{number}", f"{update.action.value:<7}", what]
+            if update.type != OperationType.EXECUTION:
+                parts.extend(_unimplied(update, labeler))
             if update.payload is not None:
-                parts.append("payload=" + normalizer.payload(update.payload))
+                payload = update.payload if verbatim else normalizer.payload(update.payload)
+                parts.append("payload=" + payload)
             if update.error is not None:
-                parts.append(_error(update.error, normalizer))
-            parts.extend(normalizer.text(p) for p in _options(update))
+                parts.append(_error(update.error, None if verbatim else normalizer))
+            options = _options(update)
+            parts.extend(options if verbatim else [normalizer.text(p) for p in options])
             lines.append(" ".join(parts))
     return lines
 
@@ -127,9 +186,13 @@ def render_checkpoints(
     batches: Iterable[Sequence[OperationUpdate]],
     labeler: IdLabeler | None = None,
     normalizer: Normalizer | None = None,
+    *,
+    verbatim: bool = False,
 ) -> str:
     """`checkpoint_lines` joined, ending with a newline."""
-    return "".join(line + "\n" for line in checkpoint_lines(batches, labeler, normalizer))
+    return "".join(
+        line + "\n" for line in checkpoint_lines(batches, labeler, normalizer, verbatim=verbatim)
+    )
 
 
 def _details(event: Event, normalizer: Normalizer) -> list[str]:

@@ -30,7 +30,7 @@ from eventflow.events.wire import (
 from eventflow.handler import DurableHandler
 from eventflow.ids import child_id
 from eventflow.machine.table import NEW, next_state
-from eventflow.testing import IdLabeler, render_updates
+from eventflow.testing import IdLabeler, render_checkpoints
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:fn:$LATEST/durable-execution/test/0001"
 
@@ -137,7 +137,8 @@ class FakeService:
     # -- reading -----------------------------------------------------------------------------------
 
     def rendered(self, since: int = 0) -> str:
-        return render_updates(self.batches[since:], IdLabeler()) if self.batches[since:] else ""
+        """The batches from the ``since``-th on, numbered from #1, payloads as written."""
+        return render_checkpoints(self.batches[since:], IdLabeler(), verbatim=True)
 
     # -- applying updates, as the service does --------------------------------------------------------
 

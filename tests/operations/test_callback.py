@@ -30,7 +30,7 @@ from eventflow.events.enums import ExecutionStatus, OperationStatus
 from eventflow.events.wire import ErrorObject
 from eventflow.handler import DurableHandler
 from eventflow.local import LocalService
-from eventflow.testing import IdLabeler, RecordingBackend, render_updates
+from eventflow.testing import IdLabeler, RecordingBackend, render_checkpoints
 
 REJECTED = ErrorObject(error_type="RejectedError", error_message="not approved", error_data='{"by":"ops"}')
 EXPIRED = ErrorObject(error_type="Callback.Timeout", error_message="callback timed out")
@@ -69,7 +69,7 @@ async def approval_async(event: Any, ctx: AsyncDurableContext) -> Any:
 
 APPROVAL = pytest.mark.parametrize("handler", [approval_sync, approval_async], ids=["sync", "async"])
 CALLBACK_START = (
-    "START   1        CALLBACK/Callback 'approval' TimeoutSeconds=3600 HeartbeatTimeoutSeconds=30\n"
+    '#1 START   root/1 callback "approval" TimeoutSeconds=3600 HeartbeatTimeoutSeconds=30\n'
 )
 
 
@@ -112,7 +112,7 @@ def test_a_serdes_decodes_the_callback_result(service: FakeService, flavour: str
     handler = sync if flavour == "sync" else async_
     service.invoke(handler)
     assert service.rendered() == (
-        "START   1        CALLBACK/Callback TimeoutSeconds=0 HeartbeatTimeoutSeconds=0\n"
+        "#1 START   root/1 callback TimeoutSeconds=0 HeartbeatTimeoutSeconds=0\n"
     )
     service.callback_succeeds(root(1), '{"approved": true}')
     assert result_of(service.invoke(handler)) == {"approved": True}
@@ -208,8 +208,8 @@ def test_two_callbacks_get_their_own_ids_and_can_be_awaited_out_of_order(service
     service.callback_succeeds(root(2), "B")
     assert result_of(service.invoke(handler)) == ["B", "A"]
     assert service.rendered() == (
-        "START   1        CALLBACK/Callback 'a' TimeoutSeconds=0 HeartbeatTimeoutSeconds=0\n--\n"
-        "START   2        CALLBACK/Callback 'b' TimeoutSeconds=0 HeartbeatTimeoutSeconds=0\n"
+        '#1 START   root/1 callback "a" TimeoutSeconds=0 HeartbeatTimeoutSeconds=0\n'
+        '#2 START   root/2 callback "b" TimeoutSeconds=0 HeartbeatTimeoutSeconds=0\n'
     )
 
 
@@ -262,13 +262,11 @@ async def wfc_async(event: Any, ctx: AsyncDurableContext) -> Any:
 
 WFC = pytest.mark.parametrize("handler", [wfc_sync, wfc_async], ids=["sync", "async"])
 WFC_FRESH = (
-    "START   1        CONTEXT/WaitForCallback 'approval'\n"
-    "START   1/1      CALLBACK/Callback 'approval create callback id' parent=1 TimeoutSeconds=300 "
-    "HeartbeatTimeoutSeconds=0\n"
-    "--\n"
-    "START   1/2      STEP/Step 'approval submitter' parent=1\n"
-    "--\n"
-    "SUCCEED 1/2      STEP/Step 'approval submitter' parent=1 payload=null\n"
+    '#1 START   root/1 wait_for_callback "approval"\n'
+    '#1 START   root/1/1 callback "approval create callback id" TimeoutSeconds=300 '
+    'HeartbeatTimeoutSeconds=0\n'
+    '#2 START   root/1/2 step "approval submitter"\n'
+    '#3 SUCCEED root/1/2 step "approval submitter" payload=null\n'
 )
 CALLBACK_IN_CONTEXT = inner(root(1), 1)
 
@@ -294,7 +292,7 @@ def test_wait_for_callback_returns_the_answer_and_replays_without_running_the_su
     service.invoke(handler)
     service.callback_succeeds(CALLBACK_IN_CONTEXT, "approved")
     assert result_of(service.invoke(handler)) == "approved"
-    assert service.rendered(3) == "SUCCEED 1        CONTEXT/WaitForCallback 'approval' payload=\"approved\"\n"
+    assert service.rendered(3) == '#1 SUCCEED root/1 wait_for_callback "approval" payload="approved"\n'
     assert result_of(service.invoke(handler)) == "approved"
     assert len(service.batches) == 4
     assert submitted == [("callback-1", 1)]
@@ -323,7 +321,7 @@ def test_wait_for_callback_failures_are_callback_errors_on_every_replay(
         "error": expected, "type": error.error_type, "message": error.error_message, "name": "approval"
     }
     assert service.rendered(3) == (
-        "FAIL    1        CONTEXT/WaitForCallback 'approval' "
+        '#1 FAIL    root/1 wait_for_callback "approval" '
         f"error={error.error_type}: {error.error_message}\n"
     )
     assert result_of(service.invoke(handler)) == first
@@ -353,15 +351,12 @@ def test_a_failing_submitter_is_a_callback_submitter_error(service: FakeService,
     expected = ["ConnectionError", "queue unavailable", "refuse"]
     assert result_of(service.invoke(handler)) == expected
     assert service.rendered() == (
-        "START   1        CONTEXT/WaitForCallback 'refuse'\n"
-        "START   1/1      CALLBACK/Callback 'refuse create callback id' parent=1 TimeoutSeconds=0 "
-        "HeartbeatTimeoutSeconds=0\n"
-        "--\n"
-        "START   1/2      STEP/Step 'refuse submitter' parent=1\n"
-        "--\n"
-        "FAIL    1/2      STEP/Step 'refuse submitter' parent=1 error=ConnectionError: queue unavailable\n"
-        "--\n"
-        "FAIL    1        CONTEXT/WaitForCallback 'refuse' error=ConnectionError: queue unavailable\n"
+        '#1 START   root/1 wait_for_callback "refuse"\n'
+        '#1 START   root/1/1 callback "refuse create callback id" TimeoutSeconds=0 '
+        'HeartbeatTimeoutSeconds=0\n'
+        '#2 START   root/1/2 step "refuse submitter"\n'
+        '#3 FAIL    root/1/2 step "refuse submitter" error=ConnectionError: queue unavailable\n'
+        '#4 FAIL    root/1 wait_for_callback "refuse" error=ConnectionError: queue unavailable\n'
     )
     assert result_of(service.invoke(handler)) == expected  # replayed: same class, same fields
     assert len(service.batches) == 4
@@ -386,16 +381,12 @@ def test_the_submitter_is_retried_with_the_same_callback_id(service: FakeService
     assert result_of(service.invoke(handler)) == "ok"
     assert submitted == [("callback-1", 1), ("callback-1", 2)]
     assert service.rendered(1) == (
-        "START   1/2      STEP/Step 'approval submitter' parent=1\n"
-        "--\n"
-        "RETRY   1/2      STEP/Step 'approval submitter' parent=1 error=ConnectionError: try again "
-        "NextAttemptDelaySeconds=3\n"
-        "--\n"
-        "START   1/2      STEP/Step 'approval submitter' parent=1\n"
-        "--\n"
-        "SUCCEED 1/2      STEP/Step 'approval submitter' parent=1 payload=null\n"
-        "--\n"
-        "SUCCEED 1        CONTEXT/WaitForCallback 'approval' payload=\"ok\"\n"
+        '#1 START   root/1/2 step "approval submitter"\n'
+        '#2 RETRY   root/1/2 step "approval submitter" error=ConnectionError: try again '
+        'NextAttemptDelaySeconds=3\n'
+        '#3 START   root/1/2 step "approval submitter"\n'
+        '#4 SUCCEED root/1/2 step "approval submitter" payload=null\n'
+        '#5 SUCCEED root/1 wait_for_callback "approval" payload="ok"\n'
     )
 
 
@@ -405,13 +396,10 @@ def test_an_anonymous_submitter_gives_unprefixed_names(service: FakeService) -> 
 
     service.invoke(handler)
     assert service.rendered() == (
-        "START   1        CONTEXT/WaitForCallback\n"
-        "START   1/1      CALLBACK/Callback 'create callback id' parent=1 TimeoutSeconds=0 "
-        "HeartbeatTimeoutSeconds=0\n"
-        "--\n"
-        "START   1/2      STEP/Step 'submitter' parent=1\n"
-        "--\n"
-        "SUCCEED 1/2      STEP/Step 'submitter' parent=1 payload=null\n"
+        '#1 START   root/1 wait_for_callback\n'
+        '#1 START   root/1/1 callback "create callback id" TimeoutSeconds=0 HeartbeatTimeoutSeconds=0\n'
+        '#2 START   root/1/2 step "submitter"\n'
+        '#3 SUCCEED root/1/2 step "submitter" payload=null\n'
     )
 
 
@@ -448,7 +436,7 @@ def test_a_serdes_decodes_the_wait_for_callback_result(service: FakeService) -> 
     assert result_of(service.invoke(handler)) == "approved"
     assert result_of(service.invoke(handler)) == "approved"  # replayed from the CONTEXT's payload
     assert service.rendered(3) == (
-        "SUCCEED 1        CONTEXT/WaitForCallback 'approval' payload={\"status\":\"approved\"}\n"
+        '#1 SUCCEED root/1 wait_for_callback "approval" payload={"status":"approved"}\n'
     )
 
 
@@ -501,9 +489,9 @@ def test_wait_for_callback_end_to_end_on_the_local_service(flavour: str) -> None
         ("InvocationCompleted", None, None),
         ("ExecutionSucceeded", None, None),
     ]
-    assert render_updates(recorder.batches, IdLabeler()) == (
+    assert render_checkpoints(recorder.batches, IdLabeler(), verbatim=True) == (
         WFC_FRESH.replace("TimeoutSeconds=300", "TimeoutSeconds=60")
-        + "--\nSUCCEED 1        CONTEXT/WaitForCallback 'approval' payload={\"status\":\"approved\"}\n"
+        + '#4 SUCCEED root/1 wait_for_callback "approval" payload={"status":"approved"}\n'
     )
 
 

@@ -21,13 +21,12 @@ from eventflow.events.enums import ExecutionStatus, OperationStatus
 from eventflow.events.wire import ErrorObject
 from eventflow.handler import DurableHandler
 from eventflow.local import LocalService
-from eventflow.testing import IdLabeler, RecordingBackend, render_updates
+from eventflow.testing import IdLabeler, RecordingBackend, render_checkpoints
 
 PENDING = {"Status": "PENDING"}
 CRASHED = ErrorObject(error_type="ValueError", error_message="bad order", error_data='{"id":7}')
 START = (
-    "START   1        CHAINED_INVOKE/ChainedInvoke 'charge' payload={\"amount\":5} "
-    "FunctionName=payments:live TenantId=tenant-1\n"
+    '#1 START   root/1 invoke "charge" payload={"amount":5} FunctionName=payments:live TenantId=tenant-1\n'
 )
 calls: list[str] = []
 
@@ -146,7 +145,7 @@ def test_an_uncaught_invoke_error_fails_the_execution_with_the_targets_error(ser
 
     service.invoke(handler)
     assert service.rendered() == (
-        "START   1        CHAINED_INVOKE/ChainedInvoke payload=null FunctionName=payments\n"
+        "#1 START   root/1 invoke payload=null FunctionName=payments\n"
     )
     service.invoke_ends(root(1), OperationStatus.FAILED, error=CRASHED)
     output = service.invoke(handler)
@@ -183,7 +182,7 @@ def test_a_serdes_writes_the_payload_and_reads_the_result(service: FakeService) 
 
     service.invoke(handler)
     assert service.rendered() == (
-        "START   1        CHAINED_INVOKE/ChainedInvoke payload=\"HELLO\" FunctionName=echo\n"
+        '#1 START   root/1 invoke payload="HELLO" FunctionName=echo\n'
     )
     service.invoke_ends(root(1), OperationStatus.SUCCEEDED, result='"WORLD"')
     assert result_of(service.invoke(handler)) == "world"
@@ -265,10 +264,7 @@ def test_invoke_end_to_end_on_the_local_service(flavour: str) -> None:
         ("InvocationCompleted", None),
         ("ExecutionSucceeded", None),
     ]
-    assert render_updates(recorder.batches, IdLabeler()) == (
-        "START   1        CHAINED_INVOKE/ChainedInvoke 'charge' payload={\"amount\":5} "
-        "FunctionName=payments\n"
-        "--\n"
-        "START   2        CHAINED_INVOKE/ChainedInvoke 'refund' payload={\"amount\":-1} "
-        "FunctionName=payments\n"
+    assert render_checkpoints(recorder.batches, IdLabeler(), verbatim=True) == (
+        '#1 START   root/1 invoke "charge" payload={"amount":5} FunctionName=payments\n'
+        '#2 START   root/2 invoke "refund" payload={"amount":-1} FunctionName=payments\n'
     )

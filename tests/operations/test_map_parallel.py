@@ -37,7 +37,7 @@ from eventflow.handler import DurableHandler
 from eventflow.ids import branch_id, child_id
 from eventflow.local import LocalExecution, LocalService
 from eventflow.serdes import SerDesContext
-from eventflow.testing import IdLabeler, RecordingBackend, render_updates
+from eventflow.testing import IdLabeler, RecordingBackend, render_checkpoints
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Run:
 
     @property
     def checkpoints(self) -> str:
-        return render_updates(self.recorder.batches, IdLabeler())
+        return render_checkpoints(self.recorder.batches, IdLabeler(), verbatim=True)
 
     @property
     def result(self) -> Any:
@@ -108,23 +108,17 @@ def test_map_nested_writes_a_context_per_item_and_the_batch_result() -> None:
     r = run(handler)
     assert r.result == ["Hello, World!", "Hello, Kiro!"]
     assert r.checkpoints == (
-        "START   1        CONTEXT/Map 'map'\n"
-        "START   1[0]     CONTEXT/MapIteration 'map-item-0' parent=1\n"
-        "START   1[0]/1   STEP/Step 'greet' parent=1[0]\n"
-        "--\n"
-        "SUCCEED 1[0]/1   STEP/Step 'greet' parent=1[0] payload=\"Hello, World!\"\n"
-        "--\n"
-        "SUCCEED 1[0]     CONTEXT/MapIteration 'map-item-0' parent=1 payload=\"Hello, World!\"\n"
-        "--\n"
+        '#1 START   root/1 map "map"\n'
+        '#1 START   root/1[0] map_item "map-item-0"\n'
+        '#1 START   root/1[0]/1 step "greet"\n'
+        '#2 SUCCEED root/1[0]/1 step "greet" payload="Hello, World!"\n'
+        '#3 SUCCEED root/1[0] map_item "map-item-0" payload="Hello, World!"\n'
         # branch_id(X, 1) is child_id(X, 1): the labeler names item 1 as the map's first child.
-        "START   1/1      CONTEXT/MapIteration 'map-item-1' parent=1\n"
-        "START   1/1/1    STEP/Step 'greet' parent=1/1\n"
-        "--\n"
-        "SUCCEED 1/1/1    STEP/Step 'greet' parent=1/1 payload=\"Hello, Kiro!\"\n"
-        "--\n"
-        "SUCCEED 1/1      CONTEXT/MapIteration 'map-item-1' parent=1 payload=\"Hello, Kiro!\"\n"
-        "--\n"
-        "SUCCEED 1        CONTEXT/Map 'map' payload="
+        '#4 START   root/1/1 map_item "map-item-1"\n'
+        '#4 START   root/1/1/1 step "greet"\n'
+        '#5 SUCCEED root/1/1/1 step "greet" payload="Hello, Kiro!"\n'
+        '#6 SUCCEED root/1/1 map_item "map-item-1" payload="Hello, Kiro!"\n'
+        '#7 SUCCEED root/1 map "map" payload='
         '{"all":[{"index":0,"status":"SUCCEEDED","result":"Hello, World!","error":null},'
         '{"index":1,"status":"SUCCEEDED","result":"Hello, Kiro!","error":null}],'
         '"completionReason":"ALL_COMPLETED"}\n'
@@ -181,16 +175,12 @@ def test_flat_writes_no_item_contexts_and_keeps_the_nested_ids() -> None:
     flat, nested = run(handler(NestingType.FLAT)), run(handler(NestingType.NESTED))
     assert flat.result == nested.result == ["fa", "fb"]
     assert flat.checkpoints == (
-        "START   1        CONTEXT/Map 'flat'\n"
-        "START   1[0]/1   STEP/Step 's' parent=1\n"
-        "--\n"
-        "SUCCEED 1[0]/1   STEP/Step 's' parent=1 payload=\"fa\"\n"
-        "--\n"
-        "START   1/1/1    STEP/Step 's' parent=1\n"
-        "--\n"
-        "SUCCEED 1/1/1    STEP/Step 's' parent=1 payload=\"fb\"\n"
-        "--\n"
-        "SUCCEED 1        CONTEXT/Map 'flat' payload="
+        '#1 START   root/1 map "flat"\n'
+        '#1 START   root/1[0]/1 step "s" parent=root/1\n'
+        '#2 SUCCEED root/1[0]/1 step "s" parent=root/1 payload="fa"\n'
+        '#3 START   root/1/1/1 step "s" parent=root/1\n'
+        '#4 SUCCEED root/1/1/1 step "s" parent=root/1 payload="fb"\n'
+        '#5 SUCCEED root/1 map "flat" payload='
         '{"all":[{"index":0,"status":"SUCCEEDED","result":"fa","error":null},'
         '{"index":1,"status":"SUCCEEDED","result":"fb","error":null}],"completionReason":"ALL_COMPLETED"}\n'
     )
@@ -333,11 +323,10 @@ def test_empty_map_and_parallel_return_at_once_in_both_front_ends() -> None:
     assert sync.result == aio.result == [[], "ALL_COMPLETED", 0, 0]
     assert sync.execution.invocations == 1
     assert sync.checkpoints == aio.checkpoints == (
-        "START   1        CONTEXT/Map 'empty'\n"
-        'SUCCEED 1        CONTEXT/Map \'empty\' payload={"all":[],"completionReason":"ALL_COMPLETED"}\n'
-        "--\n"
-        "START   2        CONTEXT/Parallel\n"
-        'SUCCEED 2        CONTEXT/Parallel payload={"all":[],"completionReason":"ALL_COMPLETED"}\n'
+        '#1 START   root/1 map "empty"\n'
+        '#1 SUCCEED root/1 map "empty" payload={"all":[],"completionReason":"ALL_COMPLETED"}\n'
+        '#2 START   root/2 parallel\n'
+        '#2 SUCCEED root/2 parallel payload={"all":[],"completionReason":"ALL_COMPLETED"}\n'
     )
 
 

@@ -28,7 +28,7 @@ from eventflow.handler import DurableHandler, durable_execution
 from eventflow.local import LocalService
 from eventflow.plugins import AttemptInfo, BasePlugin
 from eventflow.retry import Jitter
-from eventflow.testing import IdLabeler, RecordingBackend, render_updates
+from eventflow.testing import IdLabeler, RecordingBackend, render_checkpoints
 
 PENDING = {"Status": "PENDING"}
 checks: list[tuple[Any, int]] = []  # (state, attempt) each check was called with
@@ -67,14 +67,12 @@ async def poll_async(event: Any, ctx: AsyncDurableContext) -> Any:
 
 POLL = pytest.mark.parametrize("handler", [poll_sync, poll_async], ids=["sync", "async"])
 POLL_CHECKPOINTS = (
-    "START   1        STEP/WaitForCondition 'poll'\n"
-    "RETRY   1        STEP/WaitForCondition 'poll' payload=1 NextAttemptDelaySeconds=2\n"
-    "--\n"
-    "START   1        STEP/WaitForCondition 'poll'\n"
-    "RETRY   1        STEP/WaitForCondition 'poll' payload=2 NextAttemptDelaySeconds=2\n"
-    "--\n"
-    "START   1        STEP/WaitForCondition 'poll'\n"
-    "SUCCEED 1        STEP/WaitForCondition 'poll' payload=3\n"
+    '#1 START   root/1 wait_for_condition "poll"\n'
+    '#1 RETRY   root/1 wait_for_condition "poll" payload=1 NextAttemptDelaySeconds=2\n'
+    '#2 START   root/1 wait_for_condition "poll"\n'
+    '#2 RETRY   root/1 wait_for_condition "poll" payload=2 NextAttemptDelaySeconds=2\n'
+    '#3 START   root/1 wait_for_condition "poll"\n'
+    '#3 SUCCEED root/1 wait_for_condition "poll" payload=3\n'
 )
 
 
@@ -136,7 +134,7 @@ def test_a_check_interrupted_mid_attempt_runs_again_without_a_second_start(
     )
     assert service.invoke(handler) == PENDING
     assert service.rendered(1) == (
-        "RETRY   1        STEP/WaitForCondition 'poll' payload=2 NextAttemptDelaySeconds=2\n"
+        '#1 RETRY   root/1 wait_for_condition "poll" payload=2 NextAttemptDelaySeconds=2\n'
     )
     assert checks == [(0, 1), (1, 2)]
 
@@ -157,9 +155,9 @@ def test_a_raising_check_fails_the_operation_the_same_on_every_replay(
         "name": "poll",
     }
     assert service.rendered(1) == (
-        "START   1        STEP/WaitForCondition 'poll'\n"
-        "FAIL    1        STEP/WaitForCondition 'poll' "
-        "error=TypeError: can only concatenate str (not \"int\") to str\n"
+        '#1 START   root/1 wait_for_condition "poll"\n'
+        '#1 FAIL    root/1 wait_for_condition "poll" error=TypeError: can only concatenate str (not "int") '
+        'to str\n'
     )
     assert result_of(service.invoke(handler)) == first
     assert len(service.batches) == 2
@@ -193,12 +191,11 @@ def test_an_exhausted_attempt_budget_fails_the_operation(service: FakeService) -
         },
     }
     assert service.rendered() == (
-        "START   1        STEP/WaitForCondition\n"
-        "RETRY   1        STEP/WaitForCondition payload=1 NextAttemptDelaySeconds=1\n"
-        "--\n"
-        "START   1        STEP/WaitForCondition\n"
-        "FAIL    1        STEP/WaitForCondition error=eventflow.errors.WaitAttemptsExhaustedError: "
-        "the condition was not met within 2 attempts\n"
+        "#1 START   root/1 wait_for_condition\n"
+        "#1 RETRY   root/1 wait_for_condition payload=1 NextAttemptDelaySeconds=1\n"
+        "#2 START   root/1 wait_for_condition\n"
+        "#2 FAIL    root/1 wait_for_condition error=eventflow.errors.WaitAttemptsExhaustedError: the "
+        "condition was not met within 2 attempts\n"
     )
 
 
@@ -221,8 +218,7 @@ def test_structured_state_round_trips_through_the_recorded_payload(service: Fake
     # The first check already sees the initial state as JSON would read it back (a tuple became a list).
     assert checks == [({"polls": 0, "seen": []}, 1), ({"polls": 1, "seen": [1]}, 2)]
     assert service.rendered().splitlines()[1] == (
-        "RETRY   1        STEP/WaitForCondition 'job' "
-        "payload={\"polls\":1,\"seen\":[1]} NextAttemptDelaySeconds=5"
+        '#1 RETRY   root/1 wait_for_condition "job" payload={"polls":1,"seen":[1]} NextAttemptDelaySeconds=5'
     )
 
 
@@ -325,7 +321,7 @@ def test_wait_for_condition_end_to_end_on_the_local_service(flavour: str) -> Non
     service.register("fn", DurableHandler(poll_sync if flavour == "sync" else poll_async, recorder))
     execution = service.run(service.start_execution("fn").arn)
     assert (execution.status, execution.result, execution.invocations) == (ExecutionStatus.SUCCEEDED, "3", 3)
-    assert render_updates(recorder.batches, IdLabeler()) == POLL_CHECKPOINTS
+    assert render_checkpoints(recorder.batches, IdLabeler(), verbatim=True) == POLL_CHECKPOINTS
     assert checks == [(0, 1), (1, 2), (2, 3)]
     started = [e.event_timestamp for e in service.history(execution.arn) if e.event_type == "StepStarted"]
     assert [(b - a).total_seconds() for a, b in itertools.pairwise(started)] == [2, 2]  # the strategy's delay
@@ -344,9 +340,9 @@ def test_an_initial_state_the_serdes_cannot_write_fails_before_any_check(service
     assert output["Status"] == "FAILED"
     assert output["Error"]["ErrorType"] == "eventflow.errors.SerDesError"
     assert checks == []
-    assert service.rendered().splitlines()[0] == "START   1        STEP/WaitForCondition 'poll'"
+    assert service.rendered().splitlines()[0] == '#1 START   root/1 wait_for_condition "poll"'
     assert service.rendered().splitlines()[1].startswith(
-        "FAIL    1        STEP/WaitForCondition 'poll' error=eventflow.errors.SerDesError: "
+        '#1 FAIL    root/1 wait_for_condition "poll" error=eventflow.errors.SerDesError: '
     )
 
 

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from eventflow.events.enums import OperationAction, OperationType
-from eventflow.events.wire import OperationUpdate
+from eventflow.events.wire import ErrorObject, OperationUpdate
 from eventflow.ids import child_id
 from eventflow.testing.harness import DurableHarness
+from eventflow.testing.lines import render_checkpoints
 from eventflow.testing.normalize import Normalizer, decode_payload
 from eventflow.testing.snapshot import to_snapshot_text
 
@@ -68,6 +69,42 @@ def test_single_update_list_and_unknown_types() -> None:
     assert to_snapshot_text([update]) == '#1 START   root/2 step "s"\n'
     with pytest.raises(TypeError, match="cannot snapshot"):
         to_snapshot_text(42)
+
+
+def test_a_line_says_parent_and_type_only_when_its_label_and_kind_do_not() -> None:
+    def start(op_id: str, op_type: OperationType, sub: str | None, parent: str | None) -> OperationUpdate:
+        return OperationUpdate(
+            id=op_id, parent_id=parent, type=op_type, sub_type=sub, action=OperationAction.START
+        )
+
+    flat_map, item = child_id(None, 1), child_id(child_id(None, 1), 1)
+    updates = [
+        start(flat_map, OperationType.CONTEXT, "Map", None),
+        # a flat map's step keeps its nested id (root/1/1/1) but names the map as its parent
+        start(child_id(item, 1), OperationType.STEP, "Step", flat_map),
+        start(child_id(item, 2), OperationType.STEP, "Step", item),
+        start(child_id(None, 2), OperationType.STEP, None, None),
+        start(child_id(None, 3), OperationType.CONTEXT, "Step", None),
+    ]
+    assert render_checkpoints([updates]) == (
+        "#1 START   root/1 map\n"
+        "#1 START   root/1/1/1 step parent=root/1\n"
+        "#1 START   root/1/1/2 step\n"
+        "#1 START   root/2 step type=STEP/-\n"
+        "#1 START   root/3 step type=CONTEXT/Step\n"
+    )
+
+
+def test_verbatim_shows_payloads_errors_and_options_as_written() -> None:
+    arn = "arn:aws:lambda:us-east-1:1:function:f"
+    update = OperationUpdate(
+        id=child_id(None, 1), type=OperationType.STEP, sub_type="Step", action=OperationAction.RETRY,
+        payload='{"t":"m","v":{"b":{"t":"i","v":1}}}', error=ErrorObject(error_type="E", error_message=arn),
+    )
+    assert render_checkpoints([[update]]) == '#1 RETRY   root/1 step payload={"b":1} error=E: <arn-1>\n'
+    assert render_checkpoints([[update]], verbatim=True) == (
+        f'#1 RETRY   root/1 step payload={update.payload} error=E: {arn}\n'
+    )
 
 
 _SNAPSHOT_TEST = """
