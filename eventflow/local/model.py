@@ -133,7 +133,7 @@ class LocalExecution:
     events: list[HistoryItem] = field(default_factory=list)
     waiting: set[str] = field(default_factory=set)
     changed: dict[str, None] = field(default_factory=dict)
-    callbacks: dict[str, CallbackRecord] = field(default_factory=dict)  # by operation id
+    callbacks: dict[str, CallbackRecord] = field(default_factory=dict)  # by callback id
     invokes: dict[str, InvokeRecord] = field(default_factory=dict)  # by operation id
 
     @property

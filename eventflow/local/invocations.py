@@ -1,0 +1,145 @@
+"""One invocation of a durable handler, as Lambda performs it, and what its output does to the execution.
+
+An invocation hands the handler a fresh checkpoint token, the execution's operations (the first page of
+them) and the ids of the operations the service changed since the previous invocation; the handler runs
+outside the lock, so the outside world can answer callbacks meanwhile. Its output ends the execution
+(SUCCEEDED or FAILED) or leaves it waiting (PENDING). A handler that raises, or a sandbox that dies, is
+re-invoked like Lambda re-invokes it, a bounded number of times, and then the execution FAILS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from eventflow.backends.base import Backend, use_backend
+from eventflow.core.failures import error_object
+from eventflow.events.enums import ExecutionStatus, InvocationStatus
+from eventflow.events.wire import ErrorObject
+from eventflow.local import history
+from eventflow.local.execution_end import ExecutionEnder
+from eventflow.local.functions import LambdaContext
+from eventflow.local.model import LocalExecution
+from eventflow.local.state import ServiceState
+
+
+class Invocations:
+    """Invokes durable handlers and applies their outputs.
+
+    ``backend`` is what the handler checkpoints into (the `LocalService`); ``max_retries()`` is how often
+    a raising handler is re-invoked, read at each failure."""
+
+    def __init__(
+        self, state: ServiceState, ender: ExecutionEnder, backend: Backend, max_retries: Callable[[], int]
+    ) -> None:
+        self._state = state
+        self._ender = ender
+        self._backend = backend
+        self._max_retries = max_retries
+
+    def invocation_input(
+        self, execution: LocalExecution, updated_operation_ids: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """The plain JSON dict Lambda hands a durable handler; ``updated_operation_ids`` lists the
+        operations the service changed since the previous invocation (timers, answers, invokes)."""
+        page = self._state.page(execution, 0)
+        state: dict[str, Any] = {"Operations": [op.to_wire() for op in page.operations]}
+        if page.next_marker:
+            state["NextMarker"] = page.next_marker
+        event: dict[str, Any] = {
+            "DurableExecutionArn": execution.arn,
+            "CheckpointToken": execution.token,
+            "InitialExecutionState": state,
+        }
+        if updated_operation_ids:
+            event["UpdatedOperationIds"] = list(updated_operation_ids)
+        return event
+
+    def invoke(self, arn: str) -> dict[str, Any] | None:
+        """One invocation of the execution's handler; its output (None if it raised or did not run)."""
+        state = self._state
+        with state.cond:
+            execution = state.get(arn)
+            state.unqueue_invocation(arn)
+            if not execution.running or arn in state.inflight:
+                return None
+            spec = state.function(execution.function_name)
+            execution.ready = False
+            execution.invoking = True
+            execution.invocations += 1
+            execution.token = state.new_token(execution)
+            updated = list(execution.changed)
+            execution.changed.clear()
+            event = self.invocation_input(execution, updated)
+            state.inflight.add(arn)
+            state.touch(execution)
+            state.commit()
+            start = state.clock.now()
+            context = LambdaContext.starting_at(
+                start, execution.function_name, execution.function_arn, state.clock
+            )
+            request_id = context.aws_request_id
+        error: ErrorObject | None = None
+        output: Any = None
+        try:
+            with use_backend(self._backend):
+                output = spec.handler(event, context)
+        except Exception as exc:  # an unhandled error: Lambda retries the invocation
+            error = error_object(exc)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # the sandbox died mid-invocation (sys.exit, a crash)
+            error = ErrorObject(error_type="Runtime.ExitError", error_message=f"the runtime exited: {exc!r}")
+        with state.cond:
+            state.inflight.discard(arn)
+            execution.invoking = False
+            if execution.running:
+                end = state.clock.now()
+                state.append(
+                    execution, lambda i: history.invocation_completed(i, start, end, request_id, error)
+                )
+                if error is not None:
+                    self._handler_raised(execution, error)
+                else:
+                    execution.failed_invocations = 0
+                    self._take_output(execution, output)
+                if execution.running and execution.ready:
+                    state.queue_invocation(arn)
+            state.commit()
+            state.cond.notify_all()
+        return output if error is None and isinstance(output, dict) else None
+
+    def _take_output(self, execution: LocalExecution, output: Any) -> None:
+        """End the execution as the handler's output says, or leave it waiting (PENDING)."""
+        status = output.get("Status") if isinstance(output, Mapping) else None
+        if status == InvocationStatus.SUCCEEDED:
+            # An oversized result arrives checkpointed on the EXECUTION operation, with an empty Result.
+            result = output.get("Result") or execution.checkpointed_result
+            self._ender.end(execution, ExecutionStatus.SUCCEEDED, result=result)
+        elif status == InvocationStatus.FAILED:
+            error = output.get("Error")
+            self._ender.end(
+                execution,
+                ExecutionStatus.FAILED,
+                error=ErrorObject.from_wire(error) if error else execution.checkpointed_error,
+            )
+        elif status == InvocationStatus.PENDING:
+            if not execution.waiting and not execution.ready:
+                error = ErrorObject(
+                    error_type="InvalidState",
+                    error_message="the handler returned PENDING with nothing pending",
+                )
+                self._ender.end(execution, ExecutionStatus.FAILED, error=error)
+        else:
+            error = ErrorObject(
+                error_type="InvalidOutput", error_message=f"invalid invocation output: {output!r:.200}"
+            )
+            self._ender.end(execution, ExecutionStatus.FAILED, error=error)
+
+    def _handler_raised(self, execution: LocalExecution, error: ErrorObject) -> None:
+        """Lambda retries an invocation whose handler raised, a few times, then gives up."""
+        execution.failed_invocations += 1
+        if execution.failed_invocations > self._max_retries():
+            self._ender.end(execution, ExecutionStatus.FAILED, error=error)
+        else:
+            execution.ready = True
