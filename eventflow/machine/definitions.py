@@ -90,29 +90,37 @@
 # The definitions below are plain data in the shape the `transitions` library
 # consumes (a states list and a list of {trigger, source, dest} dicts).
 # `build_machine` turns one into a real `transitions.Machine`: that machine is
-# the single source of truth. `eventflow.machine.table` builds each machine once
-# at import and compiles it into a frozen (state, trigger) -> dest mapping,
-# because a `transitions.Machine` costs tens of microseconds to build (about
-# 50 us for STEP), attaching a model costs about as much again, and `add_model`
-# is quadratic in the number of models (a list membership test per model),
-# while the table lookup is one dict access (about 0.1 us).
-# `eventflow.machine.diagrams` draws the same definitions.
+# the single source of truth. The hot path never builds one: a
+# `transitions.Machine` costs tens of microseconds to build (about 50 us for
+# STEP), attaching a model costs about as much again, `add_model` is quadratic
+# in the number of models (a list membership test per model), and importing
+# `transitions` alone costs milliseconds of every cold start. Instead
+# `python -m eventflow.machine.compile` builds each machine ahead of time,
+# reads it back into a frozen (state, trigger) -> dest table and writes the
+# tables as literals to the committed `eventflow/machine/_compiled.py`, which
+# `eventflow.machine.table` loads; a lookup there is one dict access (about
+# 0.1 us). `eventflow.machine.diagrams` draws the same definitions.
 #
-# WARNING: if you change a definition, the snapshot-style tests of the tables
-# and of the Mermaid diagrams in tests/test_machine.py must change with it; that
-# is on purpose.
+# The states and triggers themselves (`NEW`, `State`, `ServiceTrigger`,
+# `Trigger`) live in `eventflow.machine.names`, so the hot path can name them
+# without importing this module; they are re-exported here.
+#
+# WARNING: if you change a definition, run `python -m eventflow.machine.compile`
+# (tests/test_machine_compiled.py fails until you do), and the snapshot-style
+# tests of the tables and of the Mermaid diagrams in tests/test_machine.py must
+# change with it; that is on purpose.
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 
 from transitions import Machine
 
 from eventflow.events.enums import OperationAction, OperationStatus, OperationType
+from eventflow.machine.names import NEW, ServiceTrigger, State, Trigger
 
 if TYPE_CHECKING:
     from transitions.core import TransitionConfigDict
@@ -128,45 +136,6 @@ __all__ = [
     "Trigger",
     "build_machine",
 ]
-
-NEW: Final = "NEW"
-"""The pseudo-state of an operation the service has not recorded yet (the initial state of every machine)."""
-
-State: TypeAlias = OperationStatus | Literal["NEW"]
-"""A machine state: a wire status, or `NEW`. Both compare equal to their wire strings."""
-
-
-class ServiceTrigger(StrEnum):
-    """Transitions only the service performs; the SDK observes them but never sends them."""
-
-    TIMER_ELAPSED = "timer_elapsed"
-    """A WAIT's timer elapsed (history: WaitSucceeded)."""
-    RETRY_DELAY_ELAPSED = "retry_delay_elapsed"
-    """A PENDING step's retry delay elapsed and it became READY (no history event)."""
-    CALLBACK_SUCCEEDED = "callback_succeeded"
-    """SendDurableExecutionCallbackSuccess (history: CallbackSucceeded)."""
-    CALLBACK_FAILED = "callback_failed"
-    """SendDurableExecutionCallbackFailure (history: CallbackFailed)."""
-    CALLBACK_TIMED_OUT = "callback_timed_out"
-    """CallbackOptions.TimeoutSeconds elapsed (history: CallbackTimedOut)."""
-    HEARTBEAT_TIMED_OUT = "heartbeat_timed_out"
-    """CallbackOptions.HeartbeatTimeoutSeconds elapsed without a heartbeat (history: CallbackTimedOut)."""
-    INVOKE_SUCCEEDED = "invoke_succeeded"
-    """The chained invoke's child execution succeeded (history: ChainedInvokeSucceeded)."""
-    INVOKE_FAILED = "invoke_failed"
-    """The child execution failed, or its target could not be resolved (history: ChainedInvokeFailed)."""
-    INVOKE_TIMED_OUT = "invoke_timed_out"
-    """The child execution timed out (history: ChainedInvokeTimedOut)."""
-    INVOKE_STOPPED = "invoke_stopped"
-    """The child execution was stopped (history: ChainedInvokeStopped)."""
-    EXECUTION_TIMED_OUT = "execution_timed_out"
-    """The execution's timeout elapsed (history: ExecutionTimedOut)."""
-    STOPPED = "stopped"
-    """StopDurableExecution (history: ExecutionStopped)."""
-
-
-Trigger: TypeAlias = OperationAction | ServiceTrigger
-"""A machine trigger: an update action (upper-case) or a service completion (lower-case)."""
 
 
 class TransitionSpec(TypedDict):
@@ -316,7 +285,7 @@ Every action trigger of every machine except EXECUTION START, which only the ser
 def build_machine(op_type: OperationType, model: object = None) -> Machine:
     """A real `transitions.Machine` for `op_type`'s definition, with `model` (none by default) attached.
 
-    This is the slow, authoritative form: build it once (as `eventflow.machine.table` does), never per
-    operation.
+    This is the slow, authoritative form: build it ahead of time (as `eventflow.machine.compile` does), never
+    per operation.
     """
     return Machine(model=model, **DEFINITIONS[op_type].machine_kwargs())
