@@ -204,22 +204,25 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     from eventflow.local.http import LocalHttpServer
 
     service = open_service(args, VirtualClock(datetime.now(UTC)) if args.virtual_clock else RealClock())
-    for name, spec, durable, timeout in _configured_functions(args.config) if args.config else ():
-        service.register(name, load_handler(spec)[1], durable=durable, timeout_seconds=timeout)
-    for item in args.function or ():
-        name, sep, spec = item.partition("=")
-        if not sep or not name:
-            raise CliError(f"--function takes NAME=MODULE:HANDLER, got {item!r}")
-        _, handler = load_handler(spec)
-        service.register(name, handler, durable=not args.plain)
-    server = LocalHttpServer(service, args.host, args.port)
-    print(
-        f"eventflow local service on {server.url} (functions: {', '.join(service.functions) or 'none'})",
-        file=out,
-        flush=True,
-    )
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
+    try:
+        for name, spec, durable, timeout in _configured_functions(args.config) if args.config else ():
+            service.register(name, load_handler(spec)[1], durable=durable, timeout_seconds=timeout)
+        for item in args.function or ():
+            name, sep, spec = item.partition("=")
+            if not sep or not name:
+                raise CliError(f"--function takes NAME=MODULE:HANDLER, got {item!r}")
+            _, handler = load_handler(spec)
+            service.register(name, handler, durable=not args.plain)
+        server = LocalHttpServer(service, args.host, args.port)
+        print(
+            f"eventflow local service on {server.url} (functions: {', '.join(service.functions) or 'none'})",
+            file=out,
+            flush=True,
+        )
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
+    finally:
+        service.store.close()  # stopping the server only stops the service: the store is ours to close
     return 0
 
 

@@ -3,8 +3,9 @@
 A checkpoint starts a callback (with an optional timeout and heartbeat timeout); the outside world
 answers it with SendDurableExecutionCallbackSuccess/Failure, or keeps it alive with heartbeats; if the
 timeout or the heartbeat deadline passes first, the callback TIMES OUT. Each ending appends its event and
-invokes the execution again. Callback ids are indexed (``ServiceState.callback_arns``, then the store), so
-an answer finds its execution in O(1).
+invokes the execution again. Open callbacks' ids are indexed in memory (``ServiceState.callback_arns``); an
+id leaves that index when its callback ends or its execution does, and is then found through the store, so
+an answer finds its execution in O(1) and a late or repeated answer still gets the right refusal.
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ def arm_callback_timers(timers: TimerQueue, record: CallbackRecord) -> None:
         timers.arm((CALLBACK_TIMER, record.arn, record.callback_id), record.timeout_at)
     if record.heartbeat_deadline is not None:
         timers.arm((HEARTBEAT_TIMER, record.arn, record.callback_id), record.heartbeat_deadline)
+
+
+def forget_callbacks(state: ServiceState, execution: LocalExecution) -> None:
+    """Drop the ending execution's callback ids from the in-memory index (the store still knows them)."""
+    for callback_id in execution.callbacks:
+        state.callback_arns.pop(callback_id, None)
 
 
 class Callbacks:
@@ -137,6 +144,7 @@ class Callbacks:
             state.append(execution, lambda i: history.ended(i, op, now, event_type, outcome))
             state.timers.cancel((CALLBACK_TIMER, execution.arn, record.callback_id))
             state.timers.cancel((HEARTBEAT_TIMER, execution.arn, record.callback_id))
+            state.callback_arns.pop(callback_id, None)
             state.mark_ready(execution)
             state.commit()
             state.cond.notify_all()
@@ -145,10 +153,10 @@ class Callbacks:
         """The open callback with this id, its execution and operation; raises if there is none."""
         state = self._state
         arn = state.callback_arns.get(callback_id) or state.store.find_callback(callback_id)
-        if arn is None:
+        execution = None if arn is None else state.get(arn)
+        record = None if execution is None else execution.callbacks.get(callback_id)
+        if execution is None or record is None:
             raise CallbackNotFoundError(f"no callback with id {callback_id!r}")
-        execution = state.get(arn)
-        record = execution.callbacks[callback_id]
         op = execution.operations[record.op_id]
         if op.status == OperationStatus.TIMED_OUT:
             raise CallbackTimedOutError(f"callback {callback_id!r} timed out")
@@ -193,4 +201,5 @@ class Callbacks:
         details = CallbackDetails(callback_id=callback_id, error=error)
         op = state.transition(execution, op, trigger, callback_details=details)
         state.append(execution, lambda i: history.ended(i, op, now, EventType.CALLBACK_TIMED_OUT, error))
+        state.callback_arns.pop(callback_id, None)
         state.mark_ready(execution)

@@ -279,7 +279,11 @@ class LocalService:
         self._run_loop.drive(stop.is_set, None, forever=True)
 
     def shutdown(self) -> None:
-        """Wake a `serve_forever` loop so it notices its stop event, and close the store."""
+        """Wake a `serve_forever` loop so it notices its stop event (`LocalHttpServer.stop` calls this).
+
+        It does not close the store: the service and its store belong to whoever created them, who may
+        still read from them after a server stops (and a worker may still be finishing its last step).
+        The creator closes the store when done, with ``service.store.close()``."""
         with self._cond:
             self._cond.notify_all()
 
@@ -319,6 +323,7 @@ class LocalService:
         self,
         function_name: str | None = None,
         *,
+        qualifier: str | None = None,
         name: str | None = None,
         statuses: Sequence[str] | None = None,
         started_after: datetime | None = None,
@@ -327,8 +332,9 @@ class LocalService:
         marker: str | None = None,
         max_items: int | None = None,
     ) -> tuple[list[ExecutionSummary], str | None]:
-        """ListDurableExecutionsByFunction (all functions when ``function_name`` is None)."""
-        where = ExecutionFilter(name, statuses, started_after, started_before)
+        """ListDurableExecutionsByFunction (all functions when ``function_name`` is None); a ``qualifier``
+        keeps only the executions of that function version (every local execution runs ``$LATEST``)."""
+        where = ExecutionFilter(name, statuses, started_after, started_before, qualifier)
         return self._queries.list_executions(
             function_name, where, reverse=reverse, marker=marker, max_items=max_items
         )

@@ -2,7 +2,8 @@
 
 Whatever ends it (the handler's output, Lambda giving up on a raising handler, the execution timeout,
 StopDurableExecution), the end is the same: the EXECUTION operation closes, the terminal event is appended,
-its queued invocation and timeout are dropped, and a child execution ends its parent's chained invoke.
+its queued invocation, timeout and callback ids (from the in-memory index) are dropped, and a child
+execution ends its parent's chained invoke.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime
 from eventflow.events.enums import EventType, ExecutionStatus, OperationAction, OperationStatus
 from eventflow.events.wire import ErrorObject
 from eventflow.local import history
+from eventflow.local.callbacks import forget_callbacks
 from eventflow.local.chained_invokes import ChainedInvokes
 from eventflow.local.execution_start import execution_timeout_timer
 from eventflow.local.model import LocalExecution
@@ -75,6 +77,7 @@ class ExecutionEnder:
 
         state.unqueue_invocation(execution.arn)
         state.timers.cancel(execution_timeout_timer(execution.arn))
+        forget_callbacks(state, execution)
         self._chained_invokes.child_ended(execution)
         state.cond.notify_all()
 

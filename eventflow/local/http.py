@@ -125,6 +125,20 @@ def _epoch_seconds(value: object) -> object:
     raise TypeError(f"cannot render {type(value).__name__}")
 
 
+_FUNCTION_NAME = re.compile(
+    r"(?:(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?\d{12}:function:)?"
+    r"(?P<name>[a-zA-Z0-9_.-]+)(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9_-]+))?"
+)
+"""A FunctionName as Lambda takes it: a name, a full or partial ARN, each optionally ``:QUALIFIER``."""
+
+
+def _function_name(target: str) -> tuple[str, str | None]:
+    """The function's bare name and the qualifier (version or alias) the FunctionName carries, if any.
+    Something that is not a FunctionName is returned whole, to be reported as not found."""
+    match = _FUNCTION_NAME.fullmatch(target)
+    return (match["name"], match["qualifier"]) if match else (target, None)
+
+
 def _error_object(data: Any) -> ErrorObject | None:
     if data in (None, {}):
         return None
@@ -220,15 +234,21 @@ class DurableApi:
         return _Response(self.service.describe(request.params["arn"], include_data=include).to_boto_params())
 
     def list_executions(self, request: _Request) -> _Response:
-        function_name = request.params["name"]
+        function_name, qualifier = _function_name(request.params["name"])
         if function_name not in self.service.functions:
             raise ResourceNotFoundError(f"Function not found: {function_name}")
+        given = request.arg("Qualifier")
+        if given is not None and qualifier is not None and given != qualifier:
+            raise InvalidParameterValueError(
+                f"the qualifier in the function name ({qualifier}) does not match the Qualifier ({given})"
+            )
         statuses = request.query.get("Statuses")
         for status in statuses or ():
             if status not in ExecutionStatus.__members__:
                 raise InvalidParameterValueError(f"unknown status {status!r}")
         rows, marker = self.service.list_executions(
             function_name,
+            qualifier=given or qualifier,
             name=request.arg("DurableExecutionName"),
             statuses=statuses,
             started_after=request.time_arg("StartedAfter"),
@@ -277,12 +297,7 @@ class DurableApi:
     def invoke(self, request: _Request) -> _Response:
         """Lambda Invoke: a durable function starts (or finds, by DurableExecutionName) an execution;
         ``Event`` answers 202 at once, ``RequestResponse`` waits for the end and returns the result."""
-        target = request.params["name"]  # a name, name:qualifier, or a function ARN
-        function_name = (
-            target.split(":")[6]
-            if target.startswith("arn:") and target.count(":") >= 6
-            else (target.split(":")[0])
-        )
+        function_name, _ = _function_name(request.params["name"])  # a name or ARN, maybe qualified
         spec = self.service.registry.get(function_name)
         if spec is None:
             raise ResourceNotFoundError(f"Function not found: {function_name}")

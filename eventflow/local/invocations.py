@@ -4,11 +4,14 @@ An invocation hands the handler a fresh checkpoint token, the execution's operat
 them) and the ids of the operations the service changed since the previous invocation; the handler runs
 outside the lock, so the outside world can answer callbacks meanwhile. Its output ends the execution
 (SUCCEEDED or FAILED) or leaves it waiting (PENDING). A handler that raises, or a sandbox that dies, is
-re-invoked like Lambda re-invokes it, a bounded number of times, and then the execution FAILS.
+re-invoked like Lambda re-invokes it, a bounded number of times, and then the execution FAILS. A
+`KeyboardInterrupt` stops the service's own process, not the sandbox: it propagates, and the execution is left
+as a restart would find it, queued to be invoked again.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -86,7 +89,8 @@ class Invocations:
                 output = spec.handler(event, context)
         except Exception as exc:  # an unhandled error: Lambda retries the invocation
             error = error_object(exc)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # the service's own process is interrupted, not the sandbox: propagate
+            self._interrupted(execution)
             raise
         except BaseException as exc:  # the sandbox died mid-invocation (sys.exit, a crash)
             error = ErrorObject(error_type="Runtime.ExitError", error_message=f"the runtime exited: {exc!r}")
@@ -108,6 +112,24 @@ class Invocations:
             state.commit()
             state.cond.notify_all()
         return output if error is None and isinstance(output, dict) else None
+
+    def _interrupted(self, execution: LocalExecution) -> None:
+        """The invocation was cut short by an interrupt that must propagate: leave the execution as a
+        restart would find it (`recovery.adopt`): not in flight, and queued to be invoked again (the handler
+        replays what was acknowledged), so a later run of the loop picks it up."""
+        state = self._state
+        with state.cond:
+            state.inflight.discard(execution.arn)
+            execution.invoking = False
+            if execution.running:
+                execution.ready = True
+                state.touch(execution)
+                state.queue_invocation(execution.arn)
+            # A store that refuses this step must not replace the interrupt: the execution is then reloaded
+            # still marked in flight, which `recovery.adopt` resolves the same way.
+            with contextlib.suppress(Exception):
+                state.commit()
+            state.cond.notify_all()
 
     def _take_output(self, execution: LocalExecution, output: Any) -> None:
         """End the execution as the handler's output says, or leave it waiting (PENDING)."""

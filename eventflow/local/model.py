@@ -231,6 +231,7 @@ class ExecutionSummary:
     started_at: datetime
     ended_at: datetime | None
     input_payload: str | None = None
+    version: str = "$LATEST"  # the function version it runs (a Qualifier selects by it)
 
 
 def summary_of(execution: LocalExecution) -> ExecutionSummary:
@@ -242,6 +243,7 @@ def summary_of(execution: LocalExecution) -> ExecutionSummary:
         execution.started_at,
         execution.ended_at,
         execution.input_payload,
+        execution.version,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from eventflow.events.history import Event
 from eventflow.events.wire import GetDurableExecutionResponse
@@ -21,6 +21,8 @@ from eventflow.local.state import ServiceState, page_start
 DEFAULT_PAGE_ITEMS = 1000
 """Events or executions per page when the caller does not say."""
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class ExecutionFilter:
@@ -30,10 +32,12 @@ class ExecutionFilter:
     statuses: Sequence[str] | None = None
     started_after: datetime | None = None
     started_before: datetime | None = None
+    version: str | None = None  # the Qualifier: only executions of this function version
 
     def admits(self, row: ExecutionSummary) -> bool:
         return (
             (self.name is None or row.name == self.name)
+            and (self.version is None or row.version == self.version)
             and (not self.statuses or row.status in self.statuses)
             and (self.started_after is None or row.started_at >= self.started_after)
             and (self.started_before is None or row.started_at <= self.started_before)
@@ -56,17 +60,11 @@ class Queries:
     ) -> tuple[list[Event], str | None]:
         """GetDurableExecutionHistory: ``count`` events from ``marker`` (see `LocalService.get_history`)."""
         with self._state.lock:
-            events = self._state.get(arn).events
-            start = page_start(marker)
-            if reverse:
-                page = events[max(0, len(events) - start - count) : len(events) - start][::-1]
-            else:
-                page = events[start : start + count]
-            end = start + len(page)
+            page, next_marker = page_of(self._state.get(arn).events, marker, count, reverse)
             built = [history.to_event(item) for item in page]
             if not include_data:
                 built = [_without_data(event) for event in built]
-            return built, (str(end) if end < len(events) else None)
+            return built, next_marker
 
     def describe(self, arn: str, *, include_data: bool = True) -> GetDurableExecutionResponse:
         """GetDurableExecution."""
@@ -101,11 +99,23 @@ class Queries:
         """ListDurableExecutionsByFunction (see `LocalService.list_executions`)."""
         with self._state.lock:
             rows = [row for row in self._state.store.list_executions(function_name) if where.admits(row)]
-        if reverse:
-            rows.reverse()
-        start = page_start(marker)
-        end = start + (max_items or DEFAULT_PAGE_ITEMS)
-        return rows[start:end], (str(end) if end < len(rows) else None)
+        return page_of(rows, marker, max_items or DEFAULT_PAGE_ITEMS, reverse)
+
+
+def page_of(items: Sequence[T], marker: str | None, count: int, reverse: bool) -> tuple[list[T], str | None]:
+    """One page of ``items`` read oldest first (newest first if ``reverse``): ``count`` of them from the
+    position ``marker`` stands for, and the marker of the next page (None after the last one). A marker at or
+    past the end gives an empty last page, whichever the direction."""
+    start = page_start(marker)
+    total = len(items)
+    end = min(start + count, total)
+    if start >= end:
+        page: list[T] = []
+    elif reverse:  # position p, newest first, is index total - 1 - p
+        page = list(items[total - end : total - start])[::-1]
+    else:
+        page = list(items[start:end])
+    return page, (str(end) if end < total else None)
 
 
 def _without_data(event: Event) -> Event:

@@ -34,8 +34,8 @@ def adopt(state: ServiceState, execution: LocalExecution) -> None:
     if isinstance(state.clock, VirtualClock) and execution.events:
         state.clock.advance_to(history.timestamp(execution.events[-1]))  # virtual time never runs backwards
     for record in execution.callbacks.values():
-        state.callback_arns[record.callback_id] = arn
         if execution.operations[record.op_id].status == OperationStatus.STARTED:
+            state.callback_arns[record.callback_id] = arn  # ended callbacks are found through the store
             arm_callback_timers(state.timers, record)
     for op_id in execution.waiting:
         op = execution.operations[op_id]

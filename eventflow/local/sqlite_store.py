@@ -180,7 +180,10 @@ class SqliteStore:
         return None if row is None else str(row[0])
 
     def list_executions(self, function_name: str | None = None) -> list[ExecutionSummary]:
-        query = "SELECT arn, function_name, name, status, started_at, ended_at FROM executions"
+        query = (
+            "SELECT arn, function_name, name, status, started_at, ended_at, "
+            "json_extract(meta, '$.Version') FROM executions"
+        )
         args: tuple[str, ...] = ()
         if function_name is not None:
             query += " WHERE function_name = ?"
@@ -193,8 +196,9 @@ class SqliteStore:
                 ExecutionStatus(status),
                 from_epoch_us(started),
                 from_epoch_us(ended) if ended is not None else None,
+                version=version or "$LATEST",
             )
-            for arn, function, name, status, started, ended in self._db.execute(
+            for arn, function, name, status, started, ended, version in self._db.execute(
                 query + " ORDER BY rowid", args
             )
         ]

@@ -182,6 +182,8 @@ class ServiceState:
         try:
             self.store.commit(changes)
         except Exception:
+            for callback_id in changes.callbacks:  # re-indexed below if the store has them open
+                self.callback_arns.pop(callback_id, None)
             for arn in changes.executions:
                 self.executions.pop(arn, None)
                 self.unqueue_invocation(arn)
@@ -192,8 +194,11 @@ class ServiceState:
 
 def page_start(marker: str | None, refuse: Callable[[str], Exception] = InvalidParameterValueError) -> int:
     """The position a page marker stands for (the markers this service hands out are positions); a marker
-    that is not one raises ``refuse(message)``."""
+    that is not one (not a whole number, or negative) raises ``refuse(message)``."""
     try:
-        return int(marker or 0)
+        start = int(marker or 0)
     except ValueError:
-        raise refuse(f"invalid marker {marker!r}") from None
+        start = -1
+    if start < 0:
+        raise refuse(f"invalid marker {marker!r}")
+    return start

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from eventflow.errors import CheckpointError
 from eventflow.events.enums import ExecutionStatus, OperationStatus
 from eventflow.events.wire import ErrorObject
 from eventflow.local import CallbackNotFoundError, CallbackTimedOutError, LocalService, VirtualClock
+from eventflow.local.sqlite_store import SqliteStore
 
 from .helpers import (
     PENDING,
@@ -420,3 +422,52 @@ def test_oversized_callback_result_is_refused() -> None:
 
     with pytest.raises(RequestTooLargeError):
         service.send_callback_success(callback_id(service, arn), "x" * (256 * 1024 + 1))
+
+
+@pytest.mark.parametrize("ending", ["succeed", "fail", "timeout", "heartbeat"])
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_an_ended_callback_leaves_the_index_and_is_still_refused_the_same_way(
+    ending: str, store: str, tmp_path: Path
+) -> None:
+    """The callback-id index holds only open callbacks: an id leaves it when its callback succeeds, fails or
+    times out, and when its execution ends; the store still answers for it, so a late answer gets the same
+    refusal as ever (and after a restart, only open callbacks are indexed again)."""
+    path = tmp_path / "flows.db"
+
+    def service_on_store() -> LocalService:
+        return LocalService(store=SqliteStore(path) if store == "sqlite" else None)
+
+    def second_callback(h: RawHandler) -> dict[str, str]:
+        h.checkpoint(callback_start("cb-2", "second"))
+        return PENDING
+
+    options = {"timeout": {"timeout": 5}, "heartbeat": {"heartbeat": 5}}.get(ending, {})
+    service = service_on_store()
+    arn = start(service, RawHandler(service, create_callback(**options), second_callback))
+    service.run(arn)  # a timeout ends the first callback here: virtual time jumps to it
+    cid = callback_id(service, arn)
+    if ending == "succeed":
+        service.send_callback_success(cid, '"yes"')
+    elif ending == "fail":
+        service.send_callback_failure(cid, ErrorObject(error_type="No"))
+    refusal = CallbackTimedOutError if ending in ("timeout", "heartbeat") else CallbackNotFoundError
+    assert cid not in service._state.callback_arns  # before the execution even sees the news
+    with pytest.raises(refusal):
+        service.send_callback_success(cid, '"late"')
+    service.run(arn)
+    second = service.get(arn).operations["cb-2"].callback_details.callback_id
+    assert service.get(arn).running and set(service._state.callback_arns) == {second}
+
+    if store == "sqlite":  # a restart indexes the open callback only; the ended one is found in the store
+        service.store.close()
+        service = service_on_store()
+        assert set(service._state.callback_arns) == {second}
+        with pytest.raises(refusal):
+            service.send_callback_heartbeat(cid)
+    service.stop(arn)
+    assert service._state.callback_arns == {}  # the execution ended: its open callback went too
+    for late in (cid, second):
+        with pytest.raises(CallbackNotFoundError) as info:
+            service.send_callback_success(late, '"late"')
+        assert type(info.value) is (refusal if late == cid else CallbackNotFoundError)
+    service.store.close()

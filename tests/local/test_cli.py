@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,3 +133,33 @@ def test_python_dash_m_eventflow(workdir: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert 'result    "hello Bo"' in done.stdout
+
+
+@pytest.mark.parametrize("function", ["greet=flows_for_cli:greet", "broken"])
+def test_serve_closes_the_store_it_opened_once(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, function: str
+) -> None:
+    """Stopping the server only wakes the service's worker (`LocalService.shutdown`); the command opened the
+    store, so the command closes it, once, whether it was interrupted or refused its arguments."""
+    import eventflow.cli as cli_module
+    from eventflow.local.http import LocalHttpServer
+    from eventflow.local.sqlite_store import SqliteStore
+
+    closed: list[str] = []
+
+    class RecordingStore(SqliteStore):
+        def close(self) -> None:
+            closed.append(self.path)
+            super().close()
+
+    def interrupted(self: LocalHttpServer, *args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while serving
+
+    monkeypatch.setattr(cli_module, "SqliteStore", RecordingStore)
+    monkeypatch.setattr(LocalHttpServer, "serve_forever", interrupted)
+    code, text = cli("serve", "--port", "0", "--function", function)
+    if function == "broken":
+        assert code == 2 and not text
+    else:
+        assert code == 0 and "eventflow local service on http://127.0.0.1:" in text
+    assert closed == ["flows.db"]

@@ -10,6 +10,7 @@ import http.client
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -363,3 +364,67 @@ def test_an_event_invocation_of_a_plain_function_runs_it_in_the_background(serve
     assert answer["StatusCode"] == 202
     assert called.wait(timeout=30)
     assert seen == [{"n": 1}]
+
+
+def finish_at_once(event: Any, context: Any) -> dict[str, str]:
+    """A raw durable handler: its history is ExecutionStarted, InvocationCompleted, ExecutionSucceeded."""
+    return {"Status": "SUCCEEDED", "Result": '"done"'}
+
+
+def test_history_pages_past_the_end_are_empty_over_http(server: LocalHttpServer) -> None:
+    server.service.register("quick", finish_at_once)
+    lam = client(server.url)
+    arn = lam.invoke(FunctionName="quick", Payload=b"{}")["DurableExecutionArn"]
+
+    def page(**paging: Any) -> tuple[list[int], str | None]:
+        answer = lam.get_durable_execution_history(DurableExecutionArn=arn, **paging)
+        return [e["EventId"] for e in answer["Events"]], answer.get("NextMarker")
+
+    assert page() == ([1, 2, 3], None)
+    assert page(ReverseOrder=True, MaxItems=2) == ([3, 2], "2")
+    assert page(ReverseOrder=True, MaxItems=2, Marker="2") == ([1], None)
+    for marker in ("3", "5", "1000"):
+        assert page(ReverseOrder=True, Marker=marker) == ([], None)
+        assert page(Marker=marker) == ([], None)
+    with pytest.raises(ClientError) as refused:
+        page(ReverseOrder=True, Marker="-1")
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_list_executions_by_function_filters_by_qualifier(server: LocalHttpServer) -> None:
+    server.service.register("quick", finish_at_once)
+    lam = client(server.url)
+    arns = [lam.invoke(FunctionName="quick", Payload=b"{}")["DurableExecutionArn"] for _ in range(2)]
+
+    def listed(**request: Any) -> list[str]:
+        answer = lam.list_durable_executions_by_function(**request)["DurableExecutions"]
+        return [e["DurableExecutionArn"] for e in answer]
+
+    function_arn = "arn:aws:lambda:us-east-1:000000000000:function:quick"
+    assert listed(FunctionName="quick") == arns
+    assert listed(FunctionName="quick", Qualifier="$LATEST") == arns
+    assert listed(FunctionName="quick", Qualifier="7") == []
+    assert listed(FunctionName="quick", Qualifier="prod", ReverseOrder=True) == []
+    assert listed(FunctionName="quick:$LATEST") == arns  # the qualifier may come in the name, or an ARN
+    assert listed(FunctionName="quick:7") == []
+    assert listed(FunctionName=f"{function_arn}:$LATEST") == arns
+    assert listed(FunctionName=function_arn, Qualifier="7") == []
+    assert listed(FunctionName="000000000000:function:quick", Qualifier="$LATEST") == arns
+    with pytest.raises(ClientError) as mismatch:
+        listed(FunctionName="quick:7", Qualifier="$LATEST")
+    assert mismatch.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+def test_stopping_the_server_leaves_the_service_and_its_store_open(tmp_path: Path) -> None:
+    """`LocalService.shutdown` (which stopping the server calls) only wakes the worker: whoever created the
+    service still reads from it, and closes its store."""
+    from eventflow.local.sqlite_store import SqliteStore
+
+    service = LocalService(VirtualClock(), store=SqliteStore(tmp_path / "flows.db"))
+    service.register("quick", finish_at_once)
+    with LocalHttpServer(service) as running:
+        arn = client(running.url).invoke(FunctionName="quick", Payload=b"{}")["DurableExecutionArn"]
+    service.shutdown()  # again: harmless
+    assert [row.arn for row in service.list_executions("quick")[0]] == [arn]  # a query of the store itself
+    assert service.store.running() == []
+    service.store.close()

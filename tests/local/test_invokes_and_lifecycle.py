@@ -433,3 +433,34 @@ def test_a_re_invocation_names_the_operations_the_service_changed() -> None:
     assert execution.result == '"done"'
     assert "UpdatedOperationIds" not in inputs[0]  # nothing changed before the first invocation
     assert inputs[1]["UpdatedOperationIds"] == [child_id(None, 2)]  # the wait the timer ended
+
+
+class _NotAnException(BaseException):
+    """Something a handler may raise that is neither an `Exception` nor a `KeyboardInterrupt`."""
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, SystemExit, _NotAnException])
+def test_an_interrupted_invocation_does_not_leave_the_execution_mid_invocation(
+    raised: type[BaseException],
+) -> None:
+    """A KeyboardInterrupt propagates (the emulator's own process was interrupted), other BaseExceptions are
+    a dead sandbox (a retried invocation); either way the execution is not left in flight, and a later run
+    of the loop invokes it again."""
+    service = LocalService()
+
+    def interrupted(h: RawHandler) -> dict[str, str]:
+        raise raised()
+
+    handler = RawHandler(service, interrupted, succeeded('"again"'))
+    service.register("fn", handler)
+    arn = service.start_execution("fn").arn
+    if raised is KeyboardInterrupt:
+        with pytest.raises(KeyboardInterrupt):
+            service.run(arn)
+    else:
+        service.run(arn)
+    execution = service.get(arn)
+    assert arn not in service._state.inflight and not execution.invoking
+    execution = service.run(arn)
+    assert execution.status is ExecutionStatus.SUCCEEDED and execution.result == '"again"'
+    assert handler.calls == 2
