@@ -15,7 +15,7 @@ from eventflow.core.context import ContextCore
 from eventflow.core.effects import PLAIN_RESULTS, Call, Effect, Enter, Flush, Fork, LoadPage, Plan
 from eventflow.core.operations.callback import Callback
 from eventflow.core.operations.compensation import CompensationSummary
-from eventflow.core.operations.step import StepContext
+from eventflow.core.operations.step import StepContext, open_step, run_step
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.errors import SuspendExecution
@@ -119,7 +119,14 @@ class DurableContext(ContextCore):
         serdes: SerDes | None = None,
     ) -> T:
         """Run ``fn(step_context)`` as a checkpointed, retried step and return its result."""
-        return self._driver.run(self._step(fn, name, config, retry, semantics, serdes))  # type: ignore[no-any-return]
+        if retry is not None or semantics is not None or serdes is not None:
+            config = self._step_config(config, retry, semantics, serdes)
+        state = self._state
+        # Opened without a plan: a replayed step returns here, and only a step that runs drives one.
+        value, opened = open_step(state, self._scope, fn, name, config)
+        if opened is None:
+            return value  # type: ignore[no-any-return]
+        return self._driver.run(run_step(state, opened, fn))  # type: ignore[no-any-return]
 
     def step_with_compensation(
         self,

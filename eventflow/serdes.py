@@ -9,8 +9,7 @@ back is terminal: retrying the invocation would fail the same way.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from eventflow.errors import SerDesError
 
@@ -19,9 +18,11 @@ T = TypeVar("T")
 _SCALARS = (str, int, float, bool, type(None))
 
 
-@dataclass(frozen=True, slots=True)
-class SerDesContext:
-    """Where a value is being written or read: shown in errors, available to custom serdes."""
+class SerDesContext(NamedTuple):
+    """Where a value is being written or read: shown in errors, available to custom serdes.
+
+    A named tuple rather than a frozen dataclass: one is built per step, and a tuple costs half as much.
+    """
 
     operation_id: str
     execution_arn: str
@@ -43,6 +44,8 @@ class JsonSerDes:
     """Compact JSON (no spaces), byte-compatible with the official SDK for scalars and lists of them."""
 
     def serialize(self, value: Any, context: SerDesContext) -> str:
+        if type(value) is int:  # JSONEncoder takes its slow general path for ints (~1 µs); same text
+            return int.__repr__(value)
         return _encode(value)
 
     def deserialize(self, data: str, context: SerDesContext) -> Any:

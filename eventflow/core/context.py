@@ -124,6 +124,24 @@ class ContextCore:
             self._compensations = []
         return compensation_plan(self._state, self._scope, self._compensations, name)
 
+    def _step_config(
+        self,
+        config: StepConfig | None,
+        retry: RetryStrategy | None,
+        semantics: StepSemantics | None,
+        serdes: SerDes | None,
+    ) -> StepConfig | None:
+        """``config`` with the keyword shortcuts of ``ctx.step`` applied over it."""
+        if retry is None and semantics is None and serdes is None:
+            return config
+        base = config or StepConfig()
+        return dataclasses.replace(
+            base,
+            retry_strategy=retry if retry is not None else base.retry_strategy,
+            semantics=semantics if semantics is not None else base.semantics,
+            serdes=serdes if serdes is not None else base.serdes,
+        )
+
     def _step(
         self,
         fn: Callable[[StepContext], Any],
@@ -133,14 +151,7 @@ class ContextCore:
         semantics: StepSemantics | None,
         serdes: SerDes | None,
     ) -> Plan[Any]:
-        if retry is not None or semantics is not None or serdes is not None:
-            base = config or StepConfig()
-            config = dataclasses.replace(
-                base,
-                retry_strategy=retry if retry is not None else base.retry_strategy,
-                semantics=semantics if semantics is not None else base.semantics,
-                serdes=serdes if serdes is not None else base.serdes,
-            )
+        config = self._step_config(config, retry, semantics, serdes)
         return step_plan(self._state, self._scope, fn, name, config)
 
     def _wait(

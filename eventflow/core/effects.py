@@ -1,14 +1,14 @@
 """What a plan asks its front-end to do. The only I/O the core ever needs, named.
 
 A plan is a generator: it yields an effect, the front-end performs it and sends the outcome back in
-(or throws the exception the effect raised). Both front-ends interpret exactly these effects.
+(or throws the exception the effect raised). Both front-ends interpret exactly these effects. They are
+named tuples: immutable, and a new step builds three of them, at a third of a frozen dataclass's cost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     from eventflow.core.scope import Scope
@@ -17,23 +17,20 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Flush:
+class Flush(NamedTuple):
     """Send every pending update of ``state`` and wait for the service's acknowledgement."""
 
     state: ExecutionState
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     """Run user code ``fn(arg)``; an async front-end awaits the result if it is awaitable."""
 
     fn: Callable[[Any], Any]
     arg: Any
 
 
-@dataclass(frozen=True, slots=True)
-class Enter:
+class Enter(NamedTuple):
     """Run ``fn(child)`` where ``child`` is a context of the front-end's own flavour over ``scope``."""
 
     fn: Callable[[Any], Any]
@@ -41,8 +38,7 @@ class Enter:
     scope: Scope
 
 
-@dataclass(frozen=True, slots=True)
-class LoadPage:
+class LoadPage(NamedTuple):
     """Fetch the page of operations (GetDurableExecutionState) after ``marker``; answered with a
     `eventflow.backends.base.StatePage`."""
 
@@ -51,8 +47,7 @@ class LoadPage:
     marker: str
 
 
-@dataclass(frozen=True, slots=True)
-class Fork:
+class Fork(NamedTuple):
     """Run the items of a map/parallel: the one effect that runs several plans side by side.
 
     The protocol keeps every decision in the plan, so a driver only schedules:

@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from eventflow.core.effects import Enter, Flush, LoadPage, Plan
 from eventflow.core.failures import error_object
+from eventflow.core.operation_table import Entry
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.errors import CheckpointError, InvalidInputError, SerDesError, SuspendExecution
 from eventflow.events.enums import InvocationStatus, OperationAction, OperationType
 from eventflow.events.invocation import DurableExecutionInvocationInput
+from eventflow.events.records import validate_record
 from eventflow.events.wire import Operation, OperationUpdate
 
 if TYPE_CHECKING:
@@ -57,21 +59,21 @@ def invocation_plan(
             "a durable handler takes the durable-execution invocation input (a dict), "
             f"got {type(event).__name__}"
         )
-    invocation = DurableExecutionInvocationInput.from_wire(event)
-    initial = invocation.initial_execution_state
-    operations: list[Operation] = list(initial.operations or ()) if initial else []
-    marker = initial.next_marker if initial else None
+    # Validated as records, not models: a replay would spend most of its time building models.
+    invocation = validate_record(DurableExecutionInvocationInput, event)
+    arn, token = invocation["durable_execution_arn"], invocation["checkpoint_token"]
+    initial = invocation.get("initial_execution_state") or {}
+    operations: list[Entry] = initial.get("operations") or []
+    marker = initial.get("next_marker")
     seen_markers: set[str] = set()
     while marker:
         if marker in seen_markers:  # a service answering the same page again would page forever
             raise CheckpointError(f"GetDurableExecutionState returned marker {marker!r} twice")
         seen_markers.add(marker)
-        page = yield LoadPage(invocation.durable_execution_arn, invocation.checkpoint_token, marker)
+        page = yield LoadPage(arn, token, marker)
         operations.extend(page.operations)
         marker = page.next_marker
-    state = ExecutionState(
-        invocation.durable_execution_arn, invocation.checkpoint_token, operations, keep_log=keep_log
-    )
+    state = ExecutionState(arn, token, operations, keep_log=keep_log)
     state.log_settings = log_settings
     if serdes is not None:
         state.serdes = serdes
@@ -80,7 +82,7 @@ def invocation_plan(
     except SerDesError as exc:
         return _failed(exc)
     if hooks is not None:
-        hooks.start(state, user_event, invocation.updated_operation_ids)
+        hooks.start(state, user_event, invocation.get("updated_operation_ids", []))
 
     try:
         result = yield Enter(lambda ctx: handler(user_event, ctx), state, Scope())

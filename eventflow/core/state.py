@@ -12,17 +12,19 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from eventflow.core.batching import split_batches
+from eventflow.core.operation_table import Entry, OperationTable, entry_identity
 from eventflow.errors import InvalidInputError, NonDeterministicExecutionError
 from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
 from eventflow.events.log import EventLog
 from eventflow.events.wire import Operation, OperationUpdate
-from eventflow.machine.table import NEW, next_state
+from eventflow.machine.table import FLAT_TRANSITIONS, NEW, next_state
 from eventflow.serdes import DEFAULT_SERDES, SerDes
 
 if TYPE_CHECKING:
     from eventflow.log import LogSettings
     from eventflow.plugins import PluginHost
 
+_EXECUTION = OperationType.EXECUTION
 _WAITING_ON_SERVICE = frozenset({OperationType.WAIT, OperationType.CALLBACK, OperationType.CHAINED_INVOKE})
 
 
@@ -45,25 +47,25 @@ class ExecutionState:
     )
 
     def __init__(
-        self, arn: str, token: str, operations: Iterable[Operation], *, keep_log: bool = False
+        self, arn: str, token: str, operations: Iterable[Entry], *, keep_log: bool = False
     ) -> None:
         self.arn = arn
         self.token = token
         # The event log retains every snapshot and update of the invocation: what an audit or a test
         # wants, and what a production handler should not pay for in memory and garbage collection.
         self.log: EventLog | None = EventLog() if keep_log else None
-        self.operations: dict[str, Operation] = {}
+        self.operations = OperationTable()
         self._status: dict[str, str] = {}
         self._types: dict[str, OperationType] = {}
         self.pending: list[OperationUpdate] = []
         loaded = self._record(operations)
         # The service lists the EXECUTION operation first, so this stops at once.
-        execution = next((op for op in loaded if op.type == OperationType.EXECUTION), None)
-        if execution is None:
+        execution_id = next((op_id for op_id, kind in self._types.items() if kind == _EXECUTION), None)
+        if execution_id is None:
             raise InvalidInputError("the execution state holds no EXECUTION operation")
-        self.execution = execution
+        self.execution: Operation = self.operations[execution_id]
         # Replaying while recorded work lies ahead; the plans clear it at the first new operation.
-        self.replaying = len(self.operations) > 1
+        self.replaying = len(loaded) > 1
         # Per-handler options, set by the invocation plan. ``None`` hooks keep the per-operation cost of
         # plugins at one attribute test; ``serdes`` is the default for operations that name none.
         self.hooks: PluginHost | None = None
@@ -87,31 +89,47 @@ class ExecutionState:
         A name the code inferred from a function matches a recorded ``None`` (the official SDK records
         no name for undecorated functions). Anything else that differs is non-determinism.
         """
-        op = self.operations.get(op_id)
-        if op is None:
+        entry = self.recorded_entry(op_id, op_type, sub_type, name, parent_id, name_inferred=name_inferred)
+        return None if entry is None else self.operations[op_id]
+
+    def recorded_entry(
+        self,
+        op_id: str,
+        op_type: OperationType,
+        sub_type: str | None,
+        name: str | None,
+        parent_id: str | None,
+        *,
+        name_inferred: bool = False,
+    ) -> Entry | None:
+        """`recorded`, answered with the table's entry as it is: a record from the invocation input
+        stays a record, so that replaying a step builds no model."""
+        entry = self.operations.entry(op_id)
+        if entry is None:
             self.replaying = False
             return None
+        recorded_type, recorded_sub_type, recorded_parent, recorded_name, status = entry_identity(entry)
         if (
-            op.type != op_type
-            or op.sub_type != sub_type
-            or op.parent_id != parent_id
-            or (op.name != name and not (name_inferred and op.name is None))
+            recorded_type != op_type
+            or recorded_sub_type != sub_type
+            or recorded_parent != parent_id
+            or (recorded_name != name and not (name_inferred and recorded_name is None))
         ):
             raise NonDeterministicExecutionError(
                 op_id=op_id,
                 recorded={
-                    "type": op.type,
-                    "sub_type": op.sub_type,
-                    "name": op.name,
-                    "parent_id": op.parent_id,
+                    "type": recorded_type,
+                    "sub_type": recorded_sub_type,
+                    "name": recorded_name,
+                    "parent_id": recorded_parent,
                 },
                 requested={"type": op_type, "sub_type": sub_type, "name": name, "parent_id": parent_id},
             )
         if self.hooks is not None:
-            self.hooks.operation_replayed(op)
-        if op.status not in TERMINAL_STATUSES:
+            self.hooks.operation_replayed(self.operations[op_id])
+        if status not in TERMINAL_STATUSES:
             self.replaying = False
-        return op
+        return entry
 
     def status(self, op_id: str) -> str:
         """The operation's current state: a wire status, or ``NEW`` if nothing is recorded yet."""
@@ -121,12 +139,17 @@ class ExecutionState:
 
     def emit(self, update: OperationUpdate) -> None:
         """Queue an update after moving its operation through its state machine (or raising)."""
-        op_id = update.id
-        previous = self._status.get(op_id, NEW)
-        self._status[op_id] = next_state(update.type, previous, update.action, op_id=op_id)
+        op_id, op_type = update.id, update.type
+        status = self._status
+        previous = status.get(op_id, NEW)
+        try:
+            status[op_id] = FLAT_TRANSITIONS[op_type, previous, update.action]
+        except KeyError:  # not a legal move: let the table say which state and which trigger
+            next_state(op_type, previous, update.action, op_id=op_id)
+            raise
         if self.hooks is not None:
             self.hooks.operation_updated(update, previous)
-        self._types[op_id] = update.type
+        self._types[op_id] = op_type
         if self.log is not None:
             self.log.emit(update)
         self.pending.append(update)
@@ -146,23 +169,28 @@ class ExecutionState:
         self.token = token
         self._record(operations)
 
-    def _record(self, operations: Iterable[Operation]) -> list[Operation]:
+    def _record(self, operations: Iterable[Entry]) -> list[Entry]:
         """Take the service's snapshots as the current state of their operations; returns them as a list.
 
         One loop over all of them, with the dicts in locals, because a replay loads every recorded
         operation here: a method call and three attribute look-ups per operation would cost as much
-        as the stores themselves.
+        as the stores themselves. Records (the invocation input's) and models (checkpoint answers) mix.
         """
         loaded = operations if isinstance(operations, list) else list(operations)
-        by_id, status, types = self.operations, self._status, self._types
+        entries, status, types = self.operations.entries, self._status, self._types
         for op in loaded:
-            op_id = op.id
-            by_id[op_id] = op
-            status[op_id] = op.status
-            types[op_id] = op.type
+            if type(op) is dict:
+                op_id = op["id"]
+                status[op_id] = op["status"]
+                types[op_id] = op["type"]
+            else:
+                op_id = op.id  # type: ignore[union-attr]
+                status[op_id] = op.status  # type: ignore[union-attr]
+                types[op_id] = op.type  # type: ignore[union-attr]
+            entries[op_id] = op
         if self.log is not None:
             for op in loaded:
-                self.log.record(op)
+                self.log.record(self.operations[op["id"]] if type(op) is dict else op)  # type: ignore[arg-type]
         return loaded
 
     # -- suspension -------------------------------------------------------------------------------

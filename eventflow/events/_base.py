@@ -124,9 +124,15 @@ def _format_error(error: ErrorDetails) -> str:
     return f"{_format_loc(error['loc'])}: {error['msg']} (got {shown})"
 
 
-def describe_validation_error(model_name: str, exc: ValidationError) -> str:
-    """One readable line per problem, each naming the wire path (e.g. `Operations[0].StepDetails.Attempt`)."""
-    errors = exc.errors(include_url=False)
+def describe_validation_error(
+    model_name: str, exc: ValidationError, errors: list[ErrorDetails] | None = None
+) -> str:
+    """One readable line per problem, each naming the wire path (e.g. `Operations[0].StepDetails.Attempt`).
+
+    ``errors`` replaces ``exc.errors()`` when the caller has tidied them (see `eventflow.events.records`).
+    """
+    if errors is None:
+        errors = exc.errors(include_url=False)
     details = "; ".join(_format_error(error) for error in errors)
     plural = "s" if len(errors) != 1 else ""
     return f"invalid {model_name}: {len(errors)} problem{plural}: {details}"

@@ -33,6 +33,7 @@ from eventflow.backends.base import CheckpointResult, StatePage
 from eventflow.context import SyncDriver
 from eventflow.core.effects import Call, Effect, Enter, Flush
 from eventflow.core.invocation import invocation_plan
+from eventflow.core.operation_table import Entry, OperationTable
 from eventflow.core.state import ExecutionState
 from eventflow.errors import NonDeterministicExecutionError
 from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
@@ -158,20 +159,22 @@ class _Stop(BaseException):
         super().__init__(str(divergence))
 
 
-class _Visits(dict[str, Operation]):
+class _Visits(OperationTable):
     """The state's operation table, noting every id the replay looks up."""
 
-    def __init__(self, data: dict[str, Operation], seen: set[str]) -> None:
-        super().__init__(data)
+    __slots__ = ("seen",)
+
+    def __init__(self, table: OperationTable, seen: set[str]) -> None:
+        super().__init__(table.entries)
         self.seen = seen
 
-    def get(self, key: str, default: Any = None) -> Any:
-        self.seen.add(key)
-        return super().get(key, default)
+    def entry(self, op_id: str) -> Entry | None:
+        self.seen.add(op_id)
+        return super().entry(op_id)
 
-    def __getitem__(self, key: str) -> Operation:
-        self.seen.add(key)
-        return super().__getitem__(key)
+    def __getitem__(self, op_id: str) -> Operation:
+        self.seen.add(op_id)
+        return super().__getitem__(op_id)
 
 
 class _NoBackend:

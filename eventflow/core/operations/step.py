@@ -11,8 +11,7 @@ has seen is never lost.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eventflow.config import StepConfig, StepSemantics
 from eventflow.core.effects import Call, Flush, Plan
@@ -25,24 +24,34 @@ from eventflow.errors import SerDesError, StepError, StepInterruptedError, Suspe
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
 from eventflow.events.wire import OperationUpdate, StepOptions
 from eventflow.retry import RetryPresets, RetryStrategy
-from eventflow.serdes import SerDesContext, deserialize, round_trip
+from eventflow.serdes import SerDes, SerDesContext, deserialize, round_trip
 
 if TYPE_CHECKING:
     from eventflow.log import DurableLogger
 
 _DEFAULT_CONFIG = StepConfig()
+# Enum members as module constants: a class attribute look-up on an Enum costs ~75 ns, several per step.
+_STEP = OperationType.STEP
+_STEP_SUB_TYPE = str(OperationSubType.STEP)  # a plain str, as updates store it
+_STARTED, _SUCCEEDED = OperationStatus.STARTED, OperationStatus.SUCCEEDED
+_FAILED, _PENDING = OperationStatus.FAILED, OperationStatus.PENDING
+_START, _SUCCEED, _FAIL = OperationAction.START, OperationAction.SUCCEED, OperationAction.FAIL
+_AT_MOST_ONCE = StepSemantics.AT_MOST_ONCE_PER_RETRY
 _default_retry: RetryStrategy = RetryPresets.default()
 
 
-@dataclass(frozen=True, slots=True)
-class StepContext:
-    """What a step function receives: which attempt this is (1-based) and which operation it runs as."""
+class StepContext(NamedTuple):
+    """What a step function receives: which attempt this is (1-based) and which operation it runs as.
+
+    Immutable. A named tuple rather than a frozen dataclass because one is built per attempt, and a
+    tuple costs a third as much; ``state`` stays out of its repr.
+    """
 
     attempt: int
     operation_id: str
     name: str | None
     parent_id: str | None = None
-    state: ExecutionState | None = field(default=None, repr=False, compare=False)
+    state: ExecutionState | None = None
 
     @property
     def logger(self) -> DurableLogger:
@@ -54,6 +63,76 @@ class StepContext:
 
         return step_logger(self)
 
+    def __repr__(self) -> str:
+        return (
+            f"StepContext(attempt={self.attempt!r}, operation_id={self.operation_id!r}, "
+            f"name={self.name!r}, parent_id={self.parent_id!r})"
+        )
+
+
+class OpenStep:
+    """A step that must run an attempt, as `open_step` resolved it against the record."""
+
+    __slots__ = ("attempt", "config", "name", "needs_start", "op_id", "parent_id", "serdes", "status",
+                 "sub_type")
+
+    def __init__(
+        self, op_id: str, parent_id: str | None, name: str | None, config: StepConfig, serdes: SerDes,
+        sub_type: str, status: str | None = None, attempt: int = 1,
+    ) -> None:
+        self.op_id = op_id
+        self.parent_id = parent_id
+        self.name = name
+        self.config = config
+        self.serdes = serdes
+        self.sub_type = sub_type
+        self.status = status  # the recorded status (STARTED or READY); None for a step never seen before
+        self.attempt = attempt
+        # At least once: an interrupted attempt runs again, and it is STARTED already.
+        self.needs_start = status != _STARTED
+
+
+def open_step(
+    state: ExecutionState,
+    scope: Scope,
+    fn: Callable[[StepContext], Any],
+    name: str | None,
+    config: StepConfig | None,
+    sub_type: str = _STEP_SUB_TYPE,
+) -> tuple[Any, OpenStep | None]:
+    """Take the step's id and check it against the record, without a generator.
+
+    ``(value, None)`` for a step that succeeded already (the front-ends return the value at once: the
+    common case of a replay), ``(None, opened)`` for one whose attempt `run_step` must drive. Raises what
+    a replay of a failed step raises (`StepError`), or suspends if the step waits for its retry delay.
+    Emits nothing.
+    """
+    config = config or _DEFAULT_CONFIG
+    name, inferred = resolve_name(name, fn)
+    op_id = scope.next_id()
+    parent_id = scope.parent_id
+    serdes = config.serdes or state.serdes
+    entry = state.recorded_entry(op_id, _STEP, sub_type, name, parent_id, name_inferred=inferred)
+    if entry is None:
+        return None, OpenStep(op_id, parent_id, name, config, serdes, sub_type)
+    if type(entry) is dict and entry["status"] == _SUCCEEDED:
+        # A success straight from the invocation input, read off its record: the replay's hot path.
+        record = entry.get("step_details")
+        result = record.get("result") if record else None
+        return deserialize(serdes, result, SerDesContext(op_id, state.arn)), None
+    op = state.operations[op_id]
+    status = op.status
+    details = op.step_details
+    if status == _SUCCEEDED:
+        return deserialize(serdes, details.result if details else None, SerDesContext(op_id, state.arn)), None
+    if status == _FAILED:
+        raise operation_error(StepError, details.error if details else None, operation_id=op_id, name=name)
+    if status == _PENDING:
+        raise SuspendExecution(f"step {name or op_id} waits for its retry delay")
+    # StepDetails.Attempt counts the attempts already finished; this one is the next.
+    attempt = (details.attempt or 0) + 1 if details else 1
+    return None, OpenStep(op_id, parent_id, name, config, serdes, sub_type, status, attempt)
+
 
 def step_plan(
     state: ExecutionState,
@@ -61,46 +140,27 @@ def step_plan(
     fn: Callable[[StepContext], Any],
     name: str | None,
     config: StepConfig | None,
-    sub_type: str = OperationSubType.STEP,
+    sub_type: str = _STEP_SUB_TYPE,
 ) -> Plan[Any]:
-    config = config or _DEFAULT_CONFIG
-    name, inferred = resolve_name(name, fn)
-    op_id = scope.next_id()
-    parent_id = scope.parent_id
-    op = state.recorded(op_id, OperationType.STEP, sub_type, name, parent_id, name_inferred=inferred)
-    serdes = config.serdes or state.serdes
-    sd_context = SerDesContext(op_id, state.arn)
+    """The whole step as one plan: `open_step`, then `run_step` unless the step is already done."""
+    value, opened = open_step(state, scope, fn, name, config, sub_type)
+    if opened is None:
+        return value
+    return (yield from run_step(state, opened, fn))
 
-    attempt = 1
-    needs_start = True
-    if op is not None:
-        status = op.status
-        details = op.step_details
-        if status == OperationStatus.SUCCEEDED:
-            return deserialize(serdes, details.result if details else None, sd_context)
-        if status == OperationStatus.FAILED:
-            raise operation_error(
-                StepError, details.error if details else None, operation_id=op_id, name=name
-            )
-        if status == OperationStatus.PENDING:
-            raise SuspendExecution(f"step {name or op_id} waits for its retry delay")
 
-    # Built only past the replayed outcomes above, which emit nothing.
-    update = updater(op_id, parent_id, name, OperationType.STEP, sub_type)
-    if op is not None:
-        # StepDetails.Attempt counts the attempts already finished; this one is the next.
-        attempt = (details.attempt or 0) + 1 if details else 1
-        if status == OperationStatus.STARTED:
-            if config.semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY:
-                interrupted = StepInterruptedError(
-                    f"step {name or op_id} was interrupted in attempt {attempt}"
-                )
-                yield from _after_failure(state, update, interrupted, attempt, config, name, op_id)
-            needs_start = False  # at least once: run the interrupted attempt again; it is STARTED already
+def run_step(state: ExecutionState, opened: OpenStep, fn: Callable[[StepContext], Any]) -> Plan[Any]:
+    """Run one attempt of an opened step that is not done: START, the code, then its outcome."""
+    op_id, name, config, attempt = opened.op_id, opened.name, opened.config, opened.attempt
+    parent_id, sub_type = opened.parent_id, opened.sub_type
+    update = updater(op_id, parent_id, name, _STEP, sub_type)
+    if opened.status == _STARTED and config.semantics is _AT_MOST_ONCE:
+        interrupted = StepInterruptedError(f"step {name or op_id} was interrupted in attempt {attempt}")
+        yield from _after_failure(state, update, interrupted, attempt, config, name, op_id)
 
-    if needs_start:
-        state.emit(update(OperationAction.START))
-        if not config.batch_start or config.semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY:
+    if opened.needs_start:
+        state.emit(update(_START))
+        if not config.batch_start or config.semantics is _AT_MOST_ONCE:
             yield Flush(state)
 
     hooks = state.hooks
@@ -110,16 +170,16 @@ def step_plan(
         value = yield Call(fn, StepContext(attempt, op_id, name, parent_id, state))
         if hooks is not None:
             hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=None)
-        payload, value = round_trip(serdes, value, sd_context)
+        payload, value = round_trip(opened.serdes, value, SerDesContext(op_id, state.arn))
     except SerDesError as exc:
-        state.emit(update(OperationAction.FAIL, error=error_object(exc)))
+        state.emit(update(_FAIL, error=error_object(exc)))
         yield Flush(state)
         raise
     except Exception as exc:
         if hooks is not None:
             hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=exc)
         yield from _after_failure(state, update, exc, attempt, config, name, op_id)
-    state.emit(update(OperationAction.SUCCEED, payload=payload))
+    state.emit(update(_SUCCEED, payload=payload))
     yield Flush(state)
     return value
 
@@ -152,4 +212,4 @@ def _after_failure(
     raise operation_error(StepError, error, operation_id=op_id, name=name) from exc
 
 
-__all__ = ["StepContext", "step_plan"]
+__all__ = ["OpenStep", "StepContext", "open_step", "run_step", "step_plan"]

@@ -1,0 +1,67 @@
+"""The execution's operations by id: `Operation` models, built from records only when asked for.
+
+A replay validates the invocation input as records (`eventflow.events.records`), because building a
+model per recorded operation would cost more than the rest of the replay. The table holds those
+records next to the models the service's checkpoint answers bring, and turns a record into its model
+(once, cached) the first time anything reads it as a mapping. The replay's hot path reads the entry
+as it is through `entry`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from eventflow.events.wire import Operation
+
+OperationRecord = dict[str, Any]
+"""An `Operation` validated as a record: snake_case keys, absent members absent."""
+
+Entry = Operation | OperationRecord
+
+
+def entry_identity(entry: Entry) -> tuple[str, str | None, str | None, str | None, str]:
+    """``(type, sub_type, parent_id, name, status)`` of a model or a record."""
+    if type(entry) is dict:
+        get = entry.get
+        return entry["type"], get("sub_type"), get("parent_id"), get("name"), entry["status"]
+    op: Operation = entry  # type: ignore[assignment]
+    return op.type, op.sub_type, op.parent_id, op.name, op.status
+
+
+class OperationTable(Mapping[str, Operation]):
+    """``{operation id: Operation}``; entries may be records until first read."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: Mapping[str, Entry] | None = None) -> None:
+        # Records or models as stored; `ExecutionState` fills it in its loading loop.
+        self.entries: dict[str, Entry] = dict(entries) if entries else {}
+
+    def entry(self, op_id: str) -> Entry | None:
+        """The entry as stored, a record or a model: for the hot path, which reads both."""
+        return self.entries.get(op_id)
+
+    def put(self, op_id: str, entry: Entry) -> None:
+        self.entries[op_id] = entry
+
+    def __getitem__(self, op_id: str) -> Operation:
+        entry = self.entries[op_id]
+        if type(entry) is dict:
+            entry = self.entries[op_id] = Operation.model_validate(entry)
+        return entry  # type: ignore[return-value]
+
+    def get(self, op_id: str, default: Any = None) -> Any:
+        return self[op_id] if op_id in self.entries else default
+
+    def __contains__(self, op_id: object) -> bool:
+        return op_id in self.entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __repr__(self) -> str:
+        return f"OperationTable({len(self.entries)} operations)"
