@@ -30,7 +30,8 @@ from benchmarks.workloads import (
 from eventflow import DurableContext, durable_execution
 from eventflow.backends.base import Backend, CheckpointResult, StatePage
 from eventflow.events.enums import OperationAction, OperationStatus, OperationType
-from eventflow.events.wire import ContextDetails, Operation, OperationUpdate, StepDetails
+from eventflow.events.records import OperationRecord
+from eventflow.events.wire import OperationUpdate
 from eventflow.local import LocalService
 
 _STATUS_AFTER = {
@@ -40,29 +41,6 @@ _STATUS_AFTER = {
     OperationAction.RETRY: OperationStatus.PENDING,
     OperationAction.CANCEL: OperationStatus.CANCELLED,
 }
-
-
-def _defaults(model: type[Any]) -> dict[str, Any]:
-    return {name: field.default for name, field in model.model_fields.items() if not field.is_required()}
-
-
-_OPERATION_DEFAULTS = _defaults(Operation)
-_STEP_DEFAULTS = _defaults(StepDetails)
-_CONTEXT_DEFAULTS = _defaults(ContextDetails)
-
-
-def _built(model: Any, defaults: dict[str, Any], values: dict[str, Any]) -> Any:
-    """A pydantic model instance without validation, much cheaper than ``model_construct``.
-
-    The floor service's job is to cost as close to nothing as possible, so that what is measured is the SDK.
-    Its answers are built from values the SDK itself produced, so there is nothing to validate.
-    """
-    instance = model.__new__(model)
-    object.__setattr__(instance, "__dict__", {**defaults, **values})
-    object.__setattr__(instance, "__pydantic_fields_set__", set(values))
-    object.__setattr__(instance, "__pydantic_extra__", None)
-    object.__setattr__(instance, "__pydantic_private__", None)
-    return instance
 
 
 class FloorBackend:
@@ -87,9 +65,14 @@ class FloorBackend:
         return StatePage([], None)
 
 
-def echo(update: OperationUpdate) -> Operation:
-    """The operation as the service would return it after ``update``."""
-    values: dict[str, Any] = {
+def echo(update: OperationUpdate) -> OperationRecord:
+    """The operation as the service would return it after ``update``, as the record a backend hands
+    eventflow (`eventflow.events.records`; `LambdaBackend` validates the service's answer into these).
+
+    The floor service's job is to cost as close to nothing as possible, so that what is measured is the
+    SDK. Its answers are built from values the SDK itself produced, so there is nothing to validate.
+    """
+    record: OperationRecord = {
         "id": update.id,
         "type": update.type,
         "status": _STATUS_AFTER[update.action],
@@ -97,16 +80,14 @@ def echo(update: OperationUpdate) -> Operation:
         "name": update.name,
         "sub_type": update.sub_type,
     }
+    outcome: dict[str, Any] = {"result": update.payload}
+    if update.error is not None:
+        outcome["error"] = update.error.model_dump(exclude_none=True)
     if update.type is OperationType.STEP:
-        values["step_details"] = _built(
-            StepDetails, _STEP_DEFAULTS, {"attempt": 1, "result": update.payload, "error": update.error}
-        )
+        record["step_details"] = {"attempt": 1, **outcome}
     elif update.type is OperationType.CONTEXT:
-        values["context_details"] = _built(
-            ContextDetails, _CONTEXT_DEFAULTS, {"result": update.payload, "error": update.error}
-        )
-    built: Operation = _built(Operation, _OPERATION_DEFAULTS, values)
-    return built
+        record["context_details"] = outcome
+    return record
 
 
 def stub_rep(n: int) -> RepFn:

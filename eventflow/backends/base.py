@@ -13,23 +13,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from eventflow.events.records import OperationRecord
 from eventflow.events.wire import Operation, OperationUpdate
 
 
 @dataclass(frozen=True, slots=True)
 class CheckpointResult:
-    """The service's answer to a checkpoint: the token for the next one, and the operations it changed."""
+    """The service's answer to a checkpoint: the token for the next one, and the operations it changed
+    (models, or records validated with `eventflow.events.records.validate_record`)."""
 
     token: str
-    operations: Sequence[Operation]
+    operations: Sequence[Operation | OperationRecord]
     next_marker: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class StatePage:
-    """One page of GetDurableExecutionState."""
+    """One page of GetDurableExecutionState (operations as in `CheckpointResult`)."""
 
-    operations: Sequence[Operation]
+    operations: Sequence[Operation | OperationRecord]
     next_marker: str | None
 
 

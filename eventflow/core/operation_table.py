@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from eventflow.events.records import OperationRecord, as_operation
 from eventflow.events.wire import Operation
-
-OperationRecord = dict[str, Any]
-"""An `Operation` validated as a record: snake_case keys, absent members absent."""
 
 Entry = Operation | OperationRecord
 
@@ -48,7 +46,7 @@ class OperationTable(Mapping[str, Operation]):
     def __getitem__(self, op_id: str) -> Operation:
         entry = self.entries[op_id]
         if type(entry) is dict:
-            entry = self.entries[op_id] = Operation.model_validate(entry)
+            entry = self.entries[op_id] = as_operation(entry)
         return entry  # type: ignore[return-value]
 
     def get(self, op_id: str, default: Any = None) -> Any:

@@ -58,14 +58,14 @@ class ExecutionState:
         self._status: dict[str, str] = {}
         self._types: dict[str, OperationType] = {}
         self.pending: list[OperationUpdate] = []
-        loaded = self._record(operations)
+        self._record(operations)
         # The service lists the EXECUTION operation first, so this stops at once.
         execution_id = next((op_id for op_id, kind in self._types.items() if kind == _EXECUTION), None)
         if execution_id is None:
             raise InvalidInputError("the execution state holds no EXECUTION operation")
         self.execution: Operation = self.operations[execution_id]
         # Replaying while recorded work lies ahead; the plans clear it at the first new operation.
-        self.replaying = len(loaded) > 1
+        self.replaying = len(self.operations) > 1
         # Per-handler options, set by the invocation plan. ``None`` hooks keep the per-operation cost of
         # plugins at one attribute test; ``serdes`` is the default for operations that name none.
         self.hooks: PluginHost | None = None
@@ -164,7 +164,7 @@ class ExecutionState:
             return [pending]
         return split_batches(pending)
 
-    def acknowledge(self, token: str, operations: Iterable[Operation]) -> None:
+    def acknowledge(self, token: str, operations: Iterable[Entry]) -> None:
         """Take the service's answer to a checkpoint: the next token and the operations it changed."""
         self.token = token
         self._record(operations)

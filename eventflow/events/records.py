@@ -28,8 +28,13 @@ from pydantic_core import CoreSchema, ErrorDetails, SchemaValidator, core_schema
 
 from eventflow.errors import InvalidInputError
 from eventflow.events._base import _MAX_FAST_MS, _MIN_FAST_MS, Timestamp, WireModel, describe_validation_error
+from eventflow.events.wire import Operation
 
-__all__ = ["record_schema", "record_validator", "validate_record"]
+__all__ = ["OperationRecord", "as_operation", "record_schema", "record_validator", "validate_record"]
+
+OperationRecord = dict[str, Any]
+"""An `Operation` validated as a record (`validate_record(Operation, data)`): snake_case keys, absent
+members absent. Backends may answer with these instead of models: they are cheaper to build and hold."""
 
 # An epoch-millisecond integer `parse_timestamp` would take its fast path for: kept as it is.
 _EPOCH_MS = core_schema.int_schema(strict=True, gt=_MIN_FAST_MS, lt=_MAX_FAST_MS)
@@ -103,3 +108,9 @@ def _as_models_say(exc: ValidationError) -> list[ErrorDetails]:
             error["loc"] = tuple(part for part in loc if part != _TIMESTAMP_BRANCH)
         errors.append(error)
     return errors
+
+
+def as_operation(entry: Operation | OperationRecord) -> Operation:
+    """The `Operation` model of an operation held as a model or as a record (built, never re-checked:
+    a record is valid by construction)."""
+    return Operation.model_validate(entry) if type(entry) is dict else entry  # type: ignore[return-value]

@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from eventflow.errors import CheckpointError, DurableError
 from eventflow.events.enums import ExecutionStatus
+from eventflow.events.records import as_operation
 from eventflow.events.wire import ErrorObject, OperationUpdate
 from eventflow.local.engine import LocalService
 from eventflow.local.errors import (
@@ -197,12 +198,8 @@ class DurableApi:
             raise InvalidParameterValueError("Updates must be a list")
         updates = [OperationUpdate.from_wire(update) for update in raw]
         result = self.service.checkpoint(request.params["arn"], token, updates)
-        return _Response(
-            {
-                "CheckpointToken": result.token,
-                "NewExecutionState": {"Operations": [op.to_boto_params() for op in result.operations]},
-            }
-        )
+        operations = [as_operation(op).to_boto_params() for op in result.operations]
+        return _Response({"CheckpointToken": result.token, "NewExecutionState": {"Operations": operations}})
 
     def get_state(self, request: _Request) -> _Response:
         token = request.arg("CheckpointToken")
@@ -211,7 +208,7 @@ class DurableApi:
         page = self.service.get_state(
             request.params["arn"], token, request.arg("Marker") or "", request.int_arg("MaxItems")
         )
-        body: dict[str, Any] = {"Operations": [op.to_boto_params() for op in page.operations]}
+        body: dict[str, Any] = {"Operations": [as_operation(op).to_boto_params() for op in page.operations]}
         if page.next_marker:
             body["NextMarker"] = page.next_marker
         return _Response(body)

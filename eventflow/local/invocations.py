@@ -18,6 +18,7 @@ from typing import Any
 from eventflow.backends.base import Backend, use_backend
 from eventflow.core.failures import error_object
 from eventflow.events.enums import ExecutionStatus, InvocationStatus
+from eventflow.events.records import as_operation
 from eventflow.events.wire import ErrorObject
 from eventflow.local import history
 from eventflow.local.execution_end import ExecutionEnder
@@ -46,7 +47,7 @@ class Invocations:
         """The plain JSON dict Lambda hands a durable handler; ``updated_operation_ids`` lists the
         operations the service changed since the previous invocation (timers, answers, invokes)."""
         page = self._state.page(execution, 0)
-        state: dict[str, Any] = {"Operations": [op.to_wire() for op in page.operations]}
+        state: dict[str, Any] = {"Operations": [as_operation(op).to_wire() for op in page.operations]}
         if page.next_marker:
             state["NextMarker"] = page.next_marker
         event: dict[str, Any] = {
