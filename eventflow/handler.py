@@ -15,7 +15,7 @@ from eventflow.backends.base import AsyncBackend, Backend, CheckpointResult, Sta
 from eventflow.context import SyncDriver
 from eventflow.core.effects import Plan
 from eventflow.core.invocation import invocation_plan
-from eventflow.events.wire import OperationUpdate
+from eventflow.events.emitted import AnyUpdate
 from eventflow.log import LoggerLike, LogSettings
 from eventflow.plugins import Plugin, PluginFactory, PluginHost
 from eventflow.serdes import SerDes
@@ -123,13 +123,13 @@ class _Lazy:
             self._async = isinstance(self._backend, AsyncBackend)  # a Protocol check: slow, so once
         return self._backend
 
-    def checkpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+    def checkpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
         return self._get().checkpoint(arn, token, updates)
 
     def get_state(self, arn: str, token: str, marker: str) -> StatePage:
         return self._get().get_state(arn, token, marker)
 
-    async def acheckpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+    async def acheckpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
         backend = self._get()
         if self._async:
             return await backend.acheckpoint(arn, token, updates)  # type: ignore[attr-defined,no-any-return]

@@ -33,8 +33,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import TERMINAL_STATUSES, OperationAction, OperationStatus, OperationType
-from eventflow.events.wire import ErrorObject, Operation, OperationUpdate
+from eventflow.events.wire import ErrorObject, Operation
 from eventflow.machine.table import NEW
 
 if TYPE_CHECKING:
@@ -301,7 +302,7 @@ class PluginHost:
             if "on_operation_end" in self._hooks:
                 self._dispatch("on_operation_end", self._info(op, replayed=True))
 
-    def operation_updated(self, update: OperationUpdate, previous: str) -> None:
+    def operation_updated(self, update: AnyUpdate, previous: str) -> None:
         """An update was queued: a START of a new operation, or a terminal update, is reported."""
         if update.type == OperationType.EXECUTION:
             return
@@ -362,7 +363,7 @@ class PluginHost:
             error=_error_of(op),
         )
 
-    def _update_info(self, update: OperationUpdate) -> OperationInfo:
+    def _update_info(self, update: AnyUpdate) -> OperationInfo:
         attempt: int | None = None
         if update.type == OperationType.STEP and self._state is not None:
             recorded = self._state.operations.get(update.id)

@@ -15,8 +15,9 @@ from typing import Any
 
 from eventflow.backends.base import CheckpointResult, StatePage
 from eventflow.errors import CheckpointError
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.records import OperationRecord, validate_record
-from eventflow.events.wire import Operation, OperationUpdate
+from eventflow.events.wire import Operation
 
 # Service error codes after which retrying the same checkpoint can never succeed.
 _TERMINAL_CODES = frozenset(
@@ -42,7 +43,7 @@ class LambdaBackend:
             client = boto3.client("lambda", config=config, **client_kwargs)
         self.client = client
 
-    def checkpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+    def checkpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
         response = self._call(
             "checkpoint_durable_execution",
             DurableExecutionArn=arn,
@@ -69,7 +70,7 @@ class LambdaBackend:
         operations = _records(response.get("Operations"))
         return StatePage(operations, response.get("NextMarker") or None)
 
-    async def acheckpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+    async def acheckpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
         return await asyncio.to_thread(self.checkpoint, arn, token, updates)
 
     async def aget_state(self, arn: str, token: str, marker: str) -> StatePage:

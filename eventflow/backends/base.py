@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.records import OperationRecord
-from eventflow.events.wire import Operation, OperationUpdate
+from eventflow.events.wire import Operation
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,7 @@ class StatePage:
 
 
 class Backend(Protocol):
-    def checkpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+    def checkpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
         """CheckpointDurableExecution. Raises `CheckpointError` when the service refuses."""
         ...
 
@@ -47,7 +48,7 @@ class Backend(Protocol):
 
 @runtime_checkable
 class AsyncBackend(Protocol):
-    async def acheckpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+    async def acheckpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
         ...
 
     async def aget_state(self, arn: str, token: str, marker: str) -> StatePage: ...

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import OperationAction, OperationType
-from eventflow.events.wire import OperationUpdate
 
 MAX_BATCH_UPDATES = 250
 MAX_BATCH_BYTES = 750 * 1024
@@ -18,7 +18,7 @@ _UPDATE_OVERHEAD = 256  # ids, enums and JSON punctuation of one update, generou
 _PAIRABLE = (OperationType.STEP, OperationType.CONTEXT)
 
 
-def update_size(update: OperationUpdate) -> int:
+def update_size(update: AnyUpdate) -> int:
     """An upper-bound estimate of an update's size on the wire."""
     size = _UPDATE_OVERHEAD + len(update.payload or "")
     error = update.error
@@ -28,10 +28,10 @@ def update_size(update: OperationUpdate) -> int:
     return size
 
 
-def split_batches(updates: Sequence[OperationUpdate]) -> list[list[OperationUpdate]]:
+def split_batches(updates: Sequence[AnyUpdate]) -> list[list[AnyUpdate]]:
     """The updates cut into batches, in order, each one legal on its own."""
-    batches: list[list[OperationUpdate]] = []
-    batch: list[OperationUpdate] = []
+    batches: list[list[AnyUpdate]] = []
+    batch: list[AnyUpdate] = []
     actions: dict[str, OperationAction] = {}
     size = 0
     for update in updates:

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 from eventflow.core.batching import split_batches
 from eventflow.core.operation_table import Entry, OperationTable, entry_identity
 from eventflow.errors import InvalidInputError, NonDeterministicExecutionError
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
 from eventflow.events.log import EventLog
-from eventflow.events.wire import Operation, OperationUpdate
+from eventflow.events.wire import Operation
 from eventflow.machine.table import FLAT_TRANSITIONS, NEW, next_state
 from eventflow.serdes import DEFAULT_SERDES, SerDes
 
@@ -57,7 +58,7 @@ class ExecutionState:
         self.operations = OperationTable()
         self._status: dict[str, str] = {}
         self._types: dict[str, OperationType] = {}
-        self.pending: list[OperationUpdate] = []
+        self.pending: list[AnyUpdate] = []
         self._record(operations)
         # The service lists the EXECUTION operation first, so this stops at once.
         execution_id = next((op_id for op_id, kind in self._types.items() if kind == _EXECUTION), None)
@@ -137,7 +138,7 @@ class ExecutionState:
 
     # -- emitting ---------------------------------------------------------------------------------
 
-    def emit(self, update: OperationUpdate) -> None:
+    def emit(self, update: AnyUpdate) -> None:
         """Queue an update after moving its operation through its state machine (or raising)."""
         op_id, op_type = update.id, update.type
         status = self._status
@@ -154,7 +155,7 @@ class ExecutionState:
             self.log.emit(update)
         self.pending.append(update)
 
-    def take_batches(self) -> list[list[OperationUpdate]]:
+    def take_batches(self) -> list[list[AnyUpdate]]:
         """Hand out every pending update, cut into legal checkpoint calls."""
         pending = self.pending
         if not pending:

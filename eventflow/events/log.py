@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from eventflow.events.wire import Operation, OperationUpdate
+    from eventflow.events.emitted import AnyUpdate
+    from eventflow.events.wire import Operation
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ class Recorded:
 class Emitted:
     """An update this invocation emitted, in emission order."""
 
-    update: OperationUpdate
+    update: AnyUpdate
 
 
 LogEntry = Recorded | Emitted
@@ -42,7 +43,7 @@ class EventLog:
     def record(self, operation: Operation) -> None:
         self._entries.append(Recorded(operation))
 
-    def emit(self, update: OperationUpdate) -> None:
+    def emit(self, update: AnyUpdate) -> None:
         self._entries.append(Emitted(update))
 
     def __iter__(self) -> Iterator[LogEntry]:
@@ -51,7 +52,7 @@ class EventLog:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def emitted(self) -> list[OperationUpdate]:
+    def emitted(self) -> list[AnyUpdate]:
         """Every update emitted so far, in order."""
         return [e.update for e in self._entries if isinstance(e, Emitted)]
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import EventType, OperationStatus
-from eventflow.events.wire import CallbackDetails, ErrorObject, Operation, OperationUpdate
+from eventflow.events.wire import CallbackDetails, ErrorObject, Operation
 from eventflow.local import history
 from eventflow.local.checkpoint import MAX_PAYLOAD_BYTES
 from eventflow.local.errors import (
@@ -74,7 +75,7 @@ class Callbacks:
     def __init__(self, state: ServiceState) -> None:
         self._state = state
 
-    def start(self, execution: LocalExecution, update: OperationUpdate, op: Operation, now: datetime) -> None:
+    def start(self, execution: LocalExecution, update: AnyUpdate, op: Operation, now: datetime) -> None:
         """Open the callback a checkpoint just started, with its timers."""
         assert op.callback_details is not None and op.callback_details.callback_id is not None
         options = update.callback_options

@@ -12,8 +12,9 @@ import json
 from datetime import datetime
 
 from eventflow.core.failures import error_object
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import EventType, ExecutionStatus, OperationStatus
-from eventflow.events.wire import ChainedInvokeDetails, ErrorObject, Operation, OperationUpdate
+from eventflow.events.wire import ChainedInvokeDetails, ErrorObject, Operation
 from eventflow.local import history
 from eventflow.local.checkpoint import MAX_INVOKE_PAYLOAD_BYTES
 from eventflow.local.execution_start import ExecutionStarter
@@ -42,7 +43,7 @@ class ChainedInvokes:
         self._state = state
         self._starter = starter
 
-    def start(self, execution: LocalExecution, update: OperationUpdate, op: Operation, now: datetime) -> None:
+    def start(self, execution: LocalExecution, update: AnyUpdate, op: Operation, now: datetime) -> None:
         """Resolve the target and start it: a durable one as its own execution, a plain one as a queued call.
         A target that is not registered fails the operation in the checkpoint's own answer."""
         state = self._state

@@ -15,13 +15,13 @@ from typing import Any
 
 from eventflow.core.batching import split_batches
 from eventflow.errors import CheckpointError, IllegalTransitionError
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import TERMINAL_STATUSES, OperationAction, OperationType
 from eventflow.events.wire import (
     CallbackDetails,
     ChainedInvokeDetails,
     ContextDetails,
     Operation,
-    OperationUpdate,
     StepDetails,
     WaitDetails,
 )
@@ -44,8 +44,8 @@ def invalid(message: str) -> CheckpointError:
 
 
 def stage(
-    operations: Mapping[str, Operation], updates: Sequence[OperationUpdate], now: datetime
-) -> list[tuple[OperationUpdate, Operation]]:
+    operations: Mapping[str, Operation], updates: Sequence[AnyUpdate], now: datetime
+) -> list[tuple[AnyUpdate, Operation]]:
     """Each update with its operation's snapshot after it, in order. Raises a terminal `CheckpointError` on
     the first update the service would refuse."""
     if len(split_batches(updates)) > 1:
@@ -54,7 +54,7 @@ def stage(
             "excepted) and at most 250 updates"
         )
     staged: dict[str, Operation] = {}
-    applied: list[tuple[OperationUpdate, Operation]] = []
+    applied: list[tuple[AnyUpdate, Operation]] = []
     for update in updates:
         current = staged.get(update.id) or operations.get(update.id)
         validate(update, current, lambda op_id: op_id in staged or op_id in operations)
@@ -70,7 +70,7 @@ def stage(
     return applied
 
 
-def validate(update: OperationUpdate, current: Operation | None, exists: Any) -> None:
+def validate(update: AnyUpdate, current: Operation | None, exists: Any) -> None:
     """Refuse an update the service would refuse (other than by its state machine)."""
     kind, action = update.type, update.action
     if action not in UPDATE_ACTIONS.get(kind, ()):
@@ -107,7 +107,7 @@ def validate(update: OperationUpdate, current: Operation | None, exists: Any) ->
             raise invalid(f"CHAINED_INVOKE {update.id} needs ChainedInvokeOptions.FunctionName")
 
 
-def apply(current: Operation | None, update: OperationUpdate, status: str, now: datetime) -> Operation:
+def apply(current: Operation | None, update: AnyUpdate, status: str, now: datetime) -> Operation:
     """The operation's snapshot after ``update`` moved it to ``status``."""
     changes: dict[str, Any] = {
         "status": status,

@@ -14,8 +14,9 @@ from datetime import datetime
 
 from eventflow.backends.base import CheckpointResult, StatePage
 from eventflow.errors import CheckpointError
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import OperationAction, OperationType
-from eventflow.events.wire import Operation, OperationUpdate
+from eventflow.events.wire import Operation
 from eventflow.local import history
 from eventflow.local.callbacks import Callbacks
 from eventflow.local.chained_invokes import ChainedInvokes
@@ -37,7 +38,7 @@ class Checkpoints:
         self._callbacks = callbacks
         self._chained_invokes = chained_invokes
 
-    def checkpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+    def checkpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
         """CheckpointDurableExecution: all of the batch applies, or none of it does."""
         state = self._state
         with state.cond:
@@ -81,7 +82,7 @@ class Checkpoints:
             return state.page(execution, page_start(marker, invalid), max_items)
 
     def _after_update(
-        self, execution: LocalExecution, update: OperationUpdate, op: Operation, now: datetime
+        self, execution: LocalExecution, update: AnyUpdate, op: Operation, now: datetime
     ) -> None:
         """Append the update's event and arm or cancel what the service must do later because of it."""
         kind = update.type

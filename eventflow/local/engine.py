@@ -38,8 +38,9 @@ from datetime import datetime
 from typing import Any
 
 from eventflow.backends.base import CheckpointResult, StatePage
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.history import Event
-from eventflow.events.wire import ErrorObject, GetDurableExecutionResponse, OperationUpdate
+from eventflow.events.wire import ErrorObject, GetDurableExecutionResponse
 from eventflow.local.callbacks import (
     CALLBACK_HEARTBEAT,
     CALLBACK_TIMEOUT,
@@ -215,7 +216,7 @@ class LocalService:
 
     # -- the Backend protocol ---------------------------------------------------------------------
 
-    def checkpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+    def checkpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
         """CheckpointDurableExecution: all of the batch applies, or none of it does."""
         return self._checkpoints.checkpoint(arn, token, updates)
 

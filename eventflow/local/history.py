@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import EventType, OperationAction, OperationType
 from eventflow.events.history import (
     DETAILS_FIELD_BY_EVENT_TYPE,
@@ -51,7 +52,7 @@ from eventflow.events.history import (
     WaitStartedDetails,
     WaitSucceededDetails,
 )
-from eventflow.events.wire import ErrorObject, Operation, OperationUpdate
+from eventflow.events.wire import ErrorObject, Operation
 
 EXECUTED_VERSION = "$LATEST"
 
@@ -116,7 +117,7 @@ def ended(event_id: int, op: Operation, at: datetime, event_type: EventType, out
 
 def for_update(
     event_id: int,
-    update: OperationUpdate,
+    update: AnyUpdate,
     op: Operation,
     at: datetime,
     attempt: int,

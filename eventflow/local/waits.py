@@ -7,8 +7,9 @@ next attempt; when it fires the STEP becomes READY. A WAIT cancelled by a checkp
 
 from __future__ import annotations
 
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import TERMINAL_STATUSES, OperationAction, OperationType
-from eventflow.events.wire import Operation, OperationUpdate
+from eventflow.events.wire import Operation
 from eventflow.local import history
 from eventflow.local.model import LocalExecution
 from eventflow.local.state import ServiceState
@@ -44,7 +45,7 @@ class Waits:
     def __init__(self, state: ServiceState) -> None:
         self._state = state
 
-    def track(self, arn: str, update: OperationUpdate, op: Operation) -> None:
+    def track(self, arn: str, update: AnyUpdate, op: Operation) -> None:
         """Arm or cancel the timer an applied WAIT update or STEP RETRY calls for."""
         timers = self._state.timers
         if update.type == OperationType.WAIT:

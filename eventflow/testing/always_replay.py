@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eventflow.backends.base import Backend, CheckpointResult, StatePage
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import OperationAction, OperationType
-from eventflow.events.wire import OperationUpdate
 
 __all__ = ["AlwaysReplayHandler", "CuttingBackend", "ReplayCheck", "ReplayCut", "can_cut_after"]
 
@@ -54,12 +54,12 @@ class ReplayCut(BaseException):
 class UnexpectedCheckpoint(BaseException):
     """A replay over a finished execution tried to checkpoint: the code does something it did not record."""
 
-    def __init__(self, updates: Sequence[OperationUpdate]) -> None:
+    def __init__(self, updates: Sequence[AnyUpdate]) -> None:
         self.updates = list(updates)
         super().__init__(f"{len(self.updates)} update(s)")
 
 
-def can_cut_after(updates: Sequence[OperationUpdate]) -> bool:
+def can_cut_after(updates: Sequence[AnyUpdate]) -> bool:
     """Whether an invocation may be cut after this acknowledged batch without changing the execution.
 
     Not after an EXECUTION update, nor after a batch whose last update for some step is its START (a
@@ -84,7 +84,7 @@ class CuttingBackend:
         self.refuse = False  # set during the final verification replay: nothing may be checkpointed
         self.cuts = 0
 
-    def checkpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+    def checkpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
         if self.refuse:
             raise UnexpectedCheckpoint(updates)
         result = self.inner.checkpoint(arn, token, updates)

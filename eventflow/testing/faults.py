@@ -36,7 +36,7 @@ from enum import StrEnum
 
 from eventflow.backends.base import Backend, CheckpointResult, StatePage
 from eventflow.errors import CheckpointError
-from eventflow.events.wire import OperationUpdate
+from eventflow.events.emitted import AnyUpdate
 
 __all__ = [
     "RETRYABLE_FAULTS",
@@ -218,7 +218,7 @@ class FaultyBackend:
 
     # -- Backend ----------------------------------------------------------------------------------
 
-    def checkpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+    def checkpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
         call = self.calls
         self.calls += 1
         kind = self._choose(call, updates)
@@ -253,7 +253,7 @@ class FaultyBackend:
                 raise _error(kind)
         return self.inner.get_state(arn, token, marker)
 
-    async def acheckpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+    async def acheckpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
         """The sync path: the fault decisions stay in one place, and the inner call is quick (tests)."""
         return self.checkpoint(arn, token, updates)
 
@@ -262,7 +262,7 @@ class FaultyBackend:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _choose(self, call: int, updates: Sequence[OperationUpdate]) -> FaultKind | None:
+    def _choose(self, call: int, updates: Sequence[AnyUpdate]) -> FaultKind | None:
         if self.only is not None and not any(str(u.type) in self.only for u in updates):
             kind = None
         else:

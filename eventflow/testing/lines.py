@@ -14,9 +14,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import EventType, OperationType
 from eventflow.events.history import Event, EventError, EventInput, EventResult, RetryDetails
-from eventflow.events.wire import ErrorObject, OperationUpdate
+from eventflow.events.wire import ErrorObject
 from eventflow.machine.fold import EVENT_TRIGGERS
 from eventflow.testing.labels import IdLabeler
 from eventflow.testing.normalize import Normalizer
@@ -104,7 +105,7 @@ def _error(error: ErrorObject | None, normalizer: Normalizer | None) -> str:
     return "error=" + (normalizer.text(text) if normalizer is not None else text)
 
 
-def _options(update: OperationUpdate) -> list[str]:
+def _options(update: AnyUpdate) -> list[str]:
     parts: list[str] = []
     for options in (
         update.step_options,
@@ -118,7 +119,7 @@ def _options(update: OperationUpdate) -> list[str]:
     return parts
 
 
-def _unimplied(update: OperationUpdate, labeler: IdLabeler) -> list[str]:
+def _unimplied(update: AnyUpdate, labeler: IdLabeler) -> list[str]:
     """What an update's label and kind leave out: ``parent=`` and ``type=``, each only when it is unusual.
 
     A label implies the parent (``root/2/1`` lies under ``root/2``, ``root/1[0]`` under ``root/1``), so
@@ -143,7 +144,7 @@ def _unimplied(update: OperationUpdate, labeler: IdLabeler) -> list[str]:
 
 
 def checkpoint_lines(
-    batches: Iterable[Sequence[OperationUpdate]],
+    batches: Iterable[Sequence[AnyUpdate]],
     labeler: IdLabeler | None = None,
     normalizer: Normalizer | None = None,
     *,
@@ -183,7 +184,7 @@ def checkpoint_lines(
 
 
 def render_checkpoints(
-    batches: Iterable[Sequence[OperationUpdate]],
+    batches: Iterable[Sequence[AnyUpdate]],
     labeler: IdLabeler | None = None,
     normalizer: Normalizer | None = None,
     *,

@@ -36,9 +36,10 @@ from eventflow.core.invocation import invocation_plan
 from eventflow.core.operation_table import Entry, OperationTable
 from eventflow.core.state import ExecutionState
 from eventflow.errors import NonDeterministicExecutionError
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
 from eventflow.events.history import Event
-from eventflow.events.wire import ContextDetails, Operation, OperationUpdate
+from eventflow.events.wire import ContextDetails, Operation
 from eventflow.handler import DurableHandler
 from eventflow.testing.histories import ExecutionRecord, load_record
 from eventflow.testing.labels import IdLabeler
@@ -180,7 +181,7 @@ class _Visits(OperationTable):
 class _NoBackend:
     """Replay never checkpoints: the driver stops at the first update."""
 
-    def checkpoint(self, arn: str, token: str, updates: Sequence[OperationUpdate]) -> CheckpointResult:
+    def checkpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
         raise AssertionError("replay verification must not checkpoint")
 
     def get_state(self, arn: str, token: str, marker: str) -> StatePage:
@@ -368,7 +369,7 @@ def _op_text(op: Operation, labeler: IdLabeler) -> str:
     )
 
 
-def _update_text(update: OperationUpdate, labeler: IdLabeler) -> str:
+def _update_text(update: AnyUpdate, labeler: IdLabeler) -> str:
     shape = _shape(
         {
             "type": update.type.value,

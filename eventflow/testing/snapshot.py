@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
+from eventflow.events.emitted import EmittedUpdate
 from eventflow.events.history import Event
 from eventflow.events.wire import OperationUpdate
 from eventflow.testing.labels import IdLabeler
@@ -43,7 +44,7 @@ def to_snapshot_text(data: Any) -> str:
         items = list(data)
         if all(isinstance(item, Event) for item in items):
             return render_history(items, IdLabeler(), Normalizer())
-        if all(isinstance(item, OperationUpdate) for item in items):
+        if all(isinstance(item, (OperationUpdate, EmittedUpdate)) for item in items):
             return render_checkpoints([items], IdLabeler(), Normalizer())
         if all(_is_batch(item) for item in items):
             return render_checkpoints(items, IdLabeler(), Normalizer())
@@ -54,7 +55,7 @@ def to_snapshot_text(data: Any) -> str:
 
 
 def _is_batch(item: object) -> bool:
-    return isinstance(item, Sequence) and all(isinstance(u, OperationUpdate) for u in item)
+    return isinstance(item, Sequence) and all(isinstance(u, (OperationUpdate, EmittedUpdate)) for u in item)
 
 
 class DurableSnapshotExtension(SingleFileSnapshotExtension):

@@ -24,8 +24,9 @@ from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
 from eventflow.errors import SuspendExecution, WaitForConditionError
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import OperationUpdate, StepOptions
+from eventflow.events.wire import StepOptions
 from eventflow.serdes import SerDes, SerDesContext, deserialize, round_trip, serialize
 from eventflow.waits import WaitDecision
 
@@ -128,7 +129,7 @@ def condition_plan(
 
 def _fail(
     state: ExecutionState,
-    update: Callable[..., OperationUpdate],
+    update: Callable[..., AnyUpdate],
     exc: Exception,
     op_id: str,
     name: str | None,

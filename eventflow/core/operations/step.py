@@ -21,8 +21,9 @@ from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
 from eventflow.errors import SerDesError, StepError, StepInterruptedError, SuspendExecution
+from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import OperationUpdate, StepOptions
+from eventflow.events.wire import StepOptions
 from eventflow.retry import RetryPresets, RetryStrategy
 from eventflow.serdes import SerDes, SerDesContext, deserialize, round_trip
 
@@ -186,7 +187,7 @@ def run_step(state: ExecutionState, opened: OpenStep, fn: Callable[[StepContext]
 
 def _after_failure(
     state: ExecutionState,
-    update: Callable[..., OperationUpdate],
+    update: Callable[..., AnyUpdate],
     exc: BaseException,
     attempt: int,
     config: StepConfig,
