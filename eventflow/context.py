@@ -59,7 +59,8 @@ class SyncDriver:
             return None
         if type(effect) is Call:
             result = effect.fn(effect.arg)
-            return _not_awaitable(result, effect.fn)
+            # A step function's usual result is a plain value: skip the call that rules out awaitables.
+            return result if type(result) in PLAIN_RESULTS else _not_awaitable(result, effect.fn)
         if type(effect) is Enter:
             child = DurableContext(self, effect.state, effect.scope)
             return _not_awaitable(effect.fn(child), effect.fn)

@@ -40,13 +40,17 @@ class SerDes(Protocol):
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 
 
+def _to_json(value: Any) -> str:
+    if type(value) is int:  # JSONEncoder takes its slow general path for ints (~1 µs); same text
+        return int.__repr__(value)
+    return _encode(value)
+
+
 class JsonSerDes:
     """Compact JSON (no spaces), byte-compatible with the official SDK for scalars and lists of them."""
 
     def serialize(self, value: Any, context: SerDesContext) -> str:
-        if type(value) is int:  # JSONEncoder takes its slow general path for ints (~1 µs); same text
-            return int.__repr__(value)
-        return _encode(value)
+        return _to_json(value)
 
     def deserialize(self, data: str, context: SerDesContext) -> Any:
         return json.loads(data)
@@ -84,36 +88,45 @@ class PydanticSerDes(Generic[T]):
 DEFAULT_SERDES: SerDes = JsonSerDes()
 
 
-def serialize(serdes: SerDes, value: Any, context: SerDesContext) -> str:
+def serialize(serdes: SerDes, value: Any, operation_id: str, execution_arn: str) -> str:
     """``serdes.serialize`` with any failure turned into a `SerDesError` that names the operation."""
     try:
-        return serdes.serialize(value, context)
+        return serdes.serialize(value, SerDesContext(operation_id, execution_arn))
     except SerDesError:
         raise
     except Exception as exc:
         raise SerDesError(
-            f"cannot serialize the result of operation {context.operation_id!r} "
-            f"({type(value).__name__}): {exc}"
+            f"cannot serialize the result of operation {operation_id!r} ({type(value).__name__}): {exc}"
         ) from exc
 
 
-def deserialize(serdes: SerDes, data: str | None, context: SerDesContext) -> Any:
-    """``serdes.deserialize``; a missing payload reads as ``None``."""
+def deserialize(serdes: SerDes, data: str | None, operation_id: str, execution_arn: str) -> Any:
+    """``serdes.deserialize``; a missing payload reads as ``None``.
+
+    The default JSON is read directly: it needs no `SerDesContext`, and every replayed step reads one.
+    """
     if data is None:
         return None
     try:
-        return serdes.deserialize(data, context)
+        if serdes is DEFAULT_SERDES:
+            return json.loads(data)
+        return serdes.deserialize(data, SerDesContext(operation_id, execution_arn))
     except SerDesError:
         raise
     except Exception as exc:
-        raise SerDesError(
-            f"cannot deserialize the payload of operation {context.operation_id!r}: {exc}"
-        ) from exc
+        raise SerDesError(f"cannot deserialize the payload of operation {operation_id!r}: {exc}") from exc
 
 
-def round_trip(serdes: SerDes, value: Any, context: SerDesContext) -> tuple[str, Any]:
-    """Serialize ``value`` and read it back, so a fresh run sees exactly what a replay will see."""
-    payload = serialize(serdes, value, context)
-    if type(value) in _SCALARS and serdes is DEFAULT_SERDES:
-        return payload, value
-    return payload, deserialize(serdes, payload, context)
+def round_trip(serdes: SerDes, value: Any, operation_id: str, execution_arn: str) -> tuple[str, Any]:
+    """Serialize ``value`` and read it back, so a fresh run sees exactly what a replay will see.
+
+    A scalar in the default JSON reads back as itself, so that common case neither decodes nor builds
+    the `SerDesContext` only a custom serdes (or an error message) needs.
+    """
+    if serdes is DEFAULT_SERDES and type(value) in _SCALARS:
+        try:
+            return _to_json(value), value
+        except ValueError:
+            pass  # NaN or infinity: `serialize` names the operation in its error
+    payload = serialize(serdes, value, operation_id, execution_arn)
+    return payload, deserialize(serdes, payload, operation_id, execution_arn)

@@ -103,20 +103,20 @@ def test_envelope_reads_a_trailing_z_and_lenient_nested_values() -> None:
 )
 def test_envelope_rejects_malformed_payloads_with_a_serdes_error(wire: str, fragment: str) -> None:
     with pytest.raises(SerDesError, match=fragment):
-        deserialize(ENVELOPE, wire, CTX)
+        deserialize(ENVELOPE, wire, *CTX)
 
 
 def test_envelope_refuses_types_it_has_no_tag_for() -> None:
     with pytest.raises(SerDesError, match="no tag for set"):
-        serialize(ENVELOPE, {"s": {1, 2}}, CTX)
+        serialize(ENVELOPE, {"s": {1, 2}}, *CTX)
     with pytest.raises(SerDesError, match="dict key of type tuple"):
-        serialize(ENVELOPE, {(1, 2): 3}, CTX)
+        serialize(ENVELOPE, {(1, 2): 3}, *CTX)
 
 
 def test_envelope_round_trip_gives_the_first_run_what_a_replay_reads() -> None:
     value = {"when": datetime(2025, 5, 6, 7, 8, 9, tzinfo=timezone(timedelta(hours=2))), "blob": b"hi",
              "pair": (1, 2), 7: "int key"}
-    payload, seen = round_trip(ENVELOPE, value, CTX)
+    payload, seen = round_trip(ENVELOPE, value, CTX.operation_id, CTX.execution_arn)
     assert seen == ENVELOPE.deserialize(payload, CTX)
     assert seen["pair"] == (1, 2) and isinstance(seen["pair"], tuple)
     assert seen["blob"] == b"hi"
@@ -150,9 +150,9 @@ def test_pydantic_serdes_takes_any_type_through_a_type_adapter() -> None:
 def test_pydantic_serdes_failures_are_serdes_errors() -> None:
     serdes = PydanticSerDes(Order)
     with pytest.raises(SerDesError, match="cannot serialize"):
-        serialize(serdes, {"id": "not a model"}, CTX)
+        serialize(serdes, {"id": "not a model"}, *CTX)
     with pytest.raises(SerDesError, match="cannot deserialize"):
-        deserialize(serdes, '{"id": 1}', CTX)
+        deserialize(serdes, '{"id": 1}', *CTX)
 
 
 # -- through a handler: first run == replay, sync == async, terminal failures ------------------------------

@@ -18,15 +18,6 @@ from eventflow.events.wire import Operation
 Entry = Operation | OperationRecord
 
 
-def entry_identity(entry: Entry) -> tuple[str, str | None, str | None, str | None, str]:
-    """``(type, sub_type, parent_id, name, status)`` of a model or a record."""
-    if type(entry) is dict:
-        get = entry.get
-        return entry["type"], get("sub_type"), get("parent_id"), get("name"), entry["status"]
-    op: Operation = entry  # type: ignore[assignment]
-    return op.type, op.sub_type, op.parent_id, op.name, op.status
-
-
 class OperationTable(Mapping[str, Operation]):
     """``{operation id: Operation}``; entries may be records until first read."""
 

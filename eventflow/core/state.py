@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from eventflow.core.batching import split_batches
-from eventflow.core.operation_table import Entry, OperationTable, entry_identity
+from eventflow.core.operation_table import Entry, OperationTable
 from eventflow.errors import InvalidInputError, NonDeterministicExecutionError
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
@@ -51,7 +51,6 @@ class ExecutionState:
         self, arn: str, token: str, operations: Iterable[Entry], *, keep_log: bool = False
     ) -> None:
         self.arn = arn
-        self.token = token
         # The event log retains every snapshot and update of the invocation: what an audit or a test
         # wants, and what a production handler should not pay for in memory and garbage collection.
         self.log: EventLog | None = EventLog() if keep_log else None
@@ -59,7 +58,7 @@ class ExecutionState:
         self._status: dict[str, str] = {}
         self._types: dict[str, OperationType] = {}
         self.pending: list[AnyUpdate] = []
-        self._record(operations)
+        self.acknowledge(token, operations)
         # The service lists the EXECUTION operation first, so this stops at once.
         execution_id = next((op_id for op_id, kind in self._types.items() if kind == _EXECUTION), None)
         if execution_id is None:
@@ -109,7 +108,14 @@ class ExecutionState:
         if entry is None:
             self.replaying = False
             return None
-        recorded_type, recorded_sub_type, recorded_parent, recorded_name, status = entry_identity(entry)
+        if type(entry) is dict:  # a record (inlined, not a helper: this runs for every replayed operation)
+            get = entry.get
+            recorded_type, recorded_sub_type, status = entry["type"], get("sub_type"), entry["status"]
+            recorded_parent, recorded_name = get("parent_id"), get("name")
+        else:
+            op: Operation = entry  # type: ignore[assignment]
+            recorded_type, recorded_sub_type, status = op.type, op.sub_type, op.status
+            recorded_parent, recorded_name = op.parent_id, op.name
         if (
             recorded_type != op_type
             or recorded_sub_type != sub_type
@@ -166,17 +172,14 @@ class ExecutionState:
         return split_batches(pending)
 
     def acknowledge(self, token: str, operations: Iterable[Entry]) -> None:
-        """Take the service's answer to a checkpoint: the next token and the operations it changed."""
-        self.token = token
-        self._record(operations)
-
-    def _record(self, operations: Iterable[Entry]) -> list[Entry]:
-        """Take the service's snapshots as the current state of their operations; returns them as a list.
+        """Take the service's answer to a checkpoint: the next token, and its snapshots of the operations
+        it changed as their current state. Also how the invocation's state is first loaded.
 
         One loop over all of them, with the dicts in locals, because a replay loads every recorded
         operation here: a method call and three attribute look-ups per operation would cost as much
         as the stores themselves. Records (the invocation input's) and models (checkpoint answers) mix.
         """
+        self.token = token
         loaded = operations if isinstance(operations, list) else list(operations)
         entries, status, types = self.operations.entries, self._status, self._types
         for op in loaded:
@@ -192,7 +195,6 @@ class ExecutionState:
         if self.log is not None:
             for op in loaded:
                 self.log.record(self.operations[op["id"]] if type(op) is dict else op)  # type: ignore[arg-type]
-        return loaded
 
     # -- suspension -------------------------------------------------------------------------------
 

@@ -51,19 +51,70 @@ def make_update(
 ) -> AnyUpdate:
     """One update: an `EmittedUpdate` when every value already has the exact type its field declares,
     else a validated `OperationUpdate` (which raises for a bad value)."""
-    if (
+    if _exact_identity(op_id, parent_id, name, op_type, sub_type):
+        return _checked(op_id, parent_id, name, op_type, sub_type, action, payload, **fields)
+    return _validated(op_id, parent_id, name, op_type, sub_type, action, payload, fields)
+
+
+def updater(
+    op_id: str, parent_id: str | None, name: str | None, op_type: OperationType, sub_type: str | None
+) -> Updater:
+    """``update(action, payload=None, **fields)`` for the operation with this identity (`make_update`).
+
+    The identity is checked once here, so each update checks only what it adds.
+    """
+    # A sub-type given as an `OperationSubType` is stored as its plain string, as validation stores it.
+    if sub_type is not None and type(sub_type) is not str:
+        sub_type = str(sub_type)
+    if _exact_identity(op_id, parent_id, name, op_type, sub_type):
+        return partial(_checked, op_id, parent_id, name, op_type, sub_type)
+    return partial(make_update, op_id, parent_id, name, op_type, sub_type)
+
+
+def _exact_identity(
+    op_id: str, parent_id: str | None, name: str | None, op_type: OperationType, sub_type: str | None
+) -> bool:
+    return (
         type(op_id) is str
         and (parent_id is None or type(parent_id) is str)
         and (name is None or type(name) is str)
         and type(op_type) is OperationType
         and (sub_type is None or type(sub_type) is str)
-        and type(action) is OperationAction
-        and (payload is None or type(payload) is str)
-    ):
+    )
+
+
+def _checked(
+    op_id: str,
+    parent_id: str | None,
+    name: str | None,
+    op_type: OperationType,
+    sub_type: str | None,
+    action: OperationAction,
+    payload: str | None = None,
+    **fields: Any,
+) -> AnyUpdate:
+    """`make_update` for an identity already known to be exact."""
+    if type(action) is OperationAction and (payload is None or type(payload) is str):
         if not fields:
-            return EmittedUpdate(op_id, parent_id, name, op_type, sub_type, action, payload)
+            # The tuple built directly: the named tuple's own __new__ is a Python call with 13 parameters.
+            return _tuple_new(
+                EmittedUpdate, (op_id, parent_id, name, op_type, sub_type, action, payload, *_NO_OPTIONS)
+            )
         if _exact(fields):
             return EmittedUpdate(op_id, parent_id, name, op_type, sub_type, action, payload, **fields)
+    return _validated(op_id, parent_id, name, op_type, sub_type, action, payload, fields)
+
+
+def _validated(
+    op_id: str,
+    parent_id: str | None,
+    name: str | None,
+    op_type: OperationType,
+    sub_type: str | None,
+    action: OperationAction,
+    payload: str | None,
+    fields: dict[str, Any],
+) -> OperationUpdate:
     if payload is not None:
         fields["payload"] = payload
     return OperationUpdate(
@@ -71,11 +122,5 @@ def make_update(
     )
 
 
-def updater(
-    op_id: str, parent_id: str | None, name: str | None, op_type: OperationType, sub_type: str | None
-) -> Updater:
-    """``update(action, payload=None, **fields)`` for the operation with this identity (`make_update`)."""
-    # A sub-type given as an `OperationSubType` is stored as its plain string, as validation stores it.
-    if sub_type is not None and type(sub_type) is not str:
-        sub_type = str(sub_type)
-    return partial(make_update, op_id, parent_id, name, op_type, sub_type)
+_tuple_new = tuple.__new__
+_NO_OPTIONS = (None,) * (len(EmittedUpdate._fields) - 7)  # error and the five option members

@@ -317,7 +317,7 @@ def _flat_item_plan(
         )
     value = yield Enter(fn, state, _FlatScope(item_id, batch_id))
     # Round-tripped like a NESTED item's result, so both nestings hand the batch the same values.
-    return round_trip(serdes, value, SerDesContext(item_id, state.arn))[1]
+    return round_trip(serdes, value, item_id, state.arn)[1]
 
 
 # -- the batch operation ---------------------------------------------------------------------------------
@@ -336,7 +336,6 @@ def batch_plan(
     parent_id = scope.parent_id
     op = state.recorded(op_id, OperationType.CONTEXT, spec.sub_type, name, parent_id, name_inferred=inferred)
     serdes = _batch_serdes(spec, state)
-    sd_context = SerDesContext(op_id, state.arn)
 
     update = updater(op_id, parent_id, name, OperationType.CONTEXT, spec.sub_type)
 
@@ -352,7 +351,7 @@ def batch_plan(
                 raise InvalidInputError(
                     f"{spec.sub_type} operation {op_id!r} is SUCCEEDED but its recorded result is missing"
                 )
-            result: BatchResult[Any] = deserialize(serdes, details.result, sd_context)
+            result: BatchResult[Any] = deserialize(serdes, details.result, op_id, state.arn)
             return result
     else:
         state.emit(update(OperationAction.START))
@@ -376,14 +375,14 @@ def batch_plan(
                 break
             late.append(item)
         result = run.result(run.reason, late)
-        payload = serialize(serdes, result, sd_context)
+        payload = serialize(serdes, result, op_id, state.arn)
         options: ContextOptions | None = None
         if len(payload) > MAX_PAYLOAD_BYTES // 4 and len(payload.encode()) > MAX_PAYLOAD_BYTES:
             summary = spec.summary_generator(result) if spec.summary_generator else None
             payload = completion_record(result, spec.result_type, summary)
             options = ContextOptions(replay_children=True)
         else:
-            result = deserialize(serdes, payload, sd_context)  # the first run sees what a replay will see
+            result = deserialize(serdes, payload, op_id, state.arn)  # the first run sees what replay sees
     except SuspendExecution:
         raise
     except Exception as exc:

@@ -45,7 +45,7 @@ from eventflow.events.enums import OperationAction, OperationStatus, OperationSu
 from eventflow.events.wire import CallbackOptions, OperationUpdate
 from eventflow.ids import child_id
 from eventflow.retry import RetryStrategy
-from eventflow.serdes import SerDes, SerDesContext, deserialize
+from eventflow.serdes import SerDes, deserialize
 
 T = TypeVar("T")
 
@@ -79,7 +79,7 @@ class CallbackHandle:
             raw = details.result if details else None
             if raw is None or self.serdes is None:
                 return raw
-            return deserialize(self.serdes, raw, SerDesContext(self.operation_id, self.state.arn))
+            return deserialize(self.serdes, raw, self.operation_id, self.state.arn)
         if status in (OperationStatus.STARTED, OperationStatus.PENDING, OperationStatus.READY):
             raise SuspendExecution(f"callback {self.name or self.operation_id} waits for its answer")
         timed_out = status == OperationStatus.TIMED_OUT

@@ -21,7 +21,7 @@ from eventflow.core.updates import updater
 from eventflow.errors import CheckpointError, ChildContextError, NonDeterministicExecutionError
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
 from eventflow.events.wire import ContextOptions
-from eventflow.serdes import SerDesContext, deserialize, round_trip
+from eventflow.serdes import deserialize, round_trip
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 _DEFAULT_CONFIG = ChildConfig()
@@ -43,7 +43,6 @@ def child_plan(
     parent_id = scope.parent_id
     op = state.recorded(op_id, OperationType.CONTEXT, sub_type, name, parent_id, name_inferred=inferred)
     serdes = config.serdes or state.serdes
-    sd_context = SerDesContext(op_id, state.arn)
 
     update = updater(op_id, parent_id, name, OperationType.CONTEXT, sub_type)
 
@@ -56,7 +55,7 @@ def child_plan(
             )
         finished = op.status == OperationStatus.SUCCEEDED
         if finished and not (details and details.replay_children):
-            return deserialize(serdes, details.result if details else None, sd_context)
+            return deserialize(serdes, details.result if details else None, op_id, state.arn)
     else:
         state.emit(update(OperationAction.START))
 
@@ -80,7 +79,7 @@ def child_plan(
         raise operation_error(ChildContextError, error, operation_id=op_id, name=name) from exc
     if finished:
         return value  # rebuilt by replaying the children of a summarised result
-    payload, value = round_trip(serdes, value, sd_context)
+    payload, value = round_trip(serdes, value, op_id, state.arn)
     if len(payload) > MAX_PAYLOAD_BYTES // 4 and len(payload.encode()) > MAX_PAYLOAD_BYTES:
         summary = config.summary(value) if config.summary else ""
         state.emit(

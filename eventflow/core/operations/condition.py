@@ -27,7 +27,7 @@ from eventflow.errors import SuspendExecution, WaitForConditionError
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
 from eventflow.events.wire import StepOptions
-from eventflow.serdes import SerDes, SerDesContext, deserialize, round_trip, serialize
+from eventflow.serdes import SerDes, deserialize, round_trip, serialize
 from eventflow.waits import WaitDecision
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -49,7 +49,6 @@ def condition_plan(
     sub_type = OperationSubType.WAIT_FOR_CONDITION
     op = state.recorded(op_id, OperationType.STEP, sub_type, name, parent_id)
     serdes = serdes or state.serdes
-    sd_context = SerDesContext(op_id, state.arn)
 
     update = updater(op_id, parent_id, name, OperationType.STEP, sub_type)
 
@@ -59,7 +58,7 @@ def condition_plan(
     if op is not None:
         details = op.step_details
         if op.status == OperationStatus.SUCCEEDED:
-            return deserialize(serdes, details.result if details else None, sd_context)
+            return deserialize(serdes, details.result if details else None, op_id, state.arn)
         if op.status in (OperationStatus.PENDING, OperationStatus.STARTED, OperationStatus.READY):
             if op.status == OperationStatus.PENDING:
                 raise SuspendExecution(f"wait_for_condition {name or op_id} waits for its next check")
@@ -81,8 +80,8 @@ def condition_plan(
         # The first check sees initial_state read back through the serdes, so that it sees the same
         # shape on the first run as every later check (which reads the recorded payload).
         if recorded_state is None:
-            recorded_state = serialize(serdes, initial_state, sd_context)
-        current = deserialize(serdes, recorded_state, sd_context)
+            recorded_state = serialize(serdes, initial_state, op_id, state.arn)
+        current = deserialize(serdes, recorded_state, op_id, state.arn)
         step_context = StepContext(attempt, op_id, name, parent_id=parent_id, state=state)
     except Exception as exc:  # the initial state did not survive the serdes: no check ran
         yield from _fail(state, update, exc, op_id, name)
@@ -101,7 +100,7 @@ def condition_plan(
         yield from _fail(state, update, exc, op_id, name)
 
     try:
-        payload, seen = round_trip(serdes, new_state, sd_context)
+        payload, seen = round_trip(serdes, new_state, op_id, state.arn)
         decision = wait_strategy(seen, attempt)
     except Exception as exc:
         yield from _fail(state, update, exc, op_id, name)
@@ -124,7 +123,7 @@ def condition_plan(
     # it was shown must not change what the caller gets (a replay returns the payload as recorded).
     if type(seen) in _SCALARS:
         return seen
-    return deserialize(serdes, payload, sd_context)
+    return deserialize(serdes, payload, op_id, state.arn)
 
 
 def _fail(

@@ -25,7 +25,7 @@ from eventflow.errors import (
 )
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
 from eventflow.events.wire import ChainedInvokeOptions, OperationUpdate
-from eventflow.serdes import DEFAULT_SERDES, SerDes, SerDesContext, deserialize, serialize
+from eventflow.serdes import DEFAULT_SERDES, SerDes, deserialize, serialize
 
 _ERRORS: dict[str, type[InvokeError]] = {
     OperationStatus.FAILED: InvokeError,
@@ -51,9 +51,8 @@ def invoke_plan(
         op_id, OperationType.CHAINED_INVOKE, OperationSubType.CHAINED_INVOKE, name, scope.parent_id
     )
     serdes = serdes or DEFAULT_SERDES
-    sd_context = SerDesContext(op_id, state.arn)
     if op is None:
-        data = serialize(serdes, payload, sd_context)
+        data = serialize(serdes, payload, op_id, state.arn)
         if len(data) > MAX_PAYLOAD_BYTES // 4 and len(data.encode()) > MAX_PAYLOAD_BYTES:
             raise PayloadTooLargeError(
                 f"the payload of invoke {name or op_id} ({function_name}) is {len(data.encode())} bytes; "
@@ -71,7 +70,7 @@ def invoke_plan(
     status = op.status if op is not None else OperationStatus.STARTED
     details = op.chained_invoke_details if op is not None else None
     if status == OperationStatus.SUCCEEDED:
-        return deserialize(serdes, details.result if details else None, sd_context)
+        return deserialize(serdes, details.result if details else None, op_id, state.arn)
     error_cls = _ERRORS.get(status)
     if error_cls is not None:
         error = details.error if details else None

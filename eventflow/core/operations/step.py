@@ -25,7 +25,7 @@ from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
 from eventflow.events.wire import StepOptions
 from eventflow.retry import RetryPresets, RetryStrategy
-from eventflow.serdes import SerDes, SerDesContext, deserialize, round_trip
+from eventflow.serdes import SerDes, deserialize, round_trip
 
 if TYPE_CHECKING:
     from eventflow.log import DurableLogger
@@ -109,7 +109,9 @@ def open_step(
     Emits nothing.
     """
     config = config or _DEFAULT_CONFIG
-    name, inferred = resolve_name(name, fn)
+    inferred = False
+    if not name:
+        name, inferred = resolve_name(name, fn)
     op_id = scope.next_id()
     parent_id = scope.parent_id
     serdes = config.serdes or state.serdes
@@ -120,12 +122,12 @@ def open_step(
         # A success straight from the invocation input, read off its record: the replay's hot path.
         record = entry.get("step_details")
         result = record.get("result") if record else None
-        return deserialize(serdes, result, SerDesContext(op_id, state.arn)), None
+        return deserialize(serdes, result, op_id, state.arn), None
     op = state.operations[op_id]
     status = op.status
     details = op.step_details
     if status == _SUCCEEDED:
-        return deserialize(serdes, details.result if details else None, SerDesContext(op_id, state.arn)), None
+        return deserialize(serdes, details.result if details else None, op_id, state.arn), None
     if status == _FAILED:
         raise operation_error(StepError, details.error if details else None, operation_id=op_id, name=name)
     if status == _PENDING:
@@ -155,6 +157,7 @@ def run_step(state: ExecutionState, opened: OpenStep, fn: Callable[[StepContext]
     op_id, name, config, attempt = opened.op_id, opened.name, opened.config, opened.attempt
     parent_id, sub_type = opened.parent_id, opened.sub_type
     update = updater(op_id, parent_id, name, _STEP, sub_type)
+    flush = Flush(state)
     if opened.status == _STARTED and config.semantics is _AT_MOST_ONCE:
         interrupted = StepInterruptedError(f"step {name or op_id} was interrupted in attempt {attempt}")
         yield from _after_failure(state, update, interrupted, attempt, config, name, op_id)
@@ -162,7 +165,7 @@ def run_step(state: ExecutionState, opened: OpenStep, fn: Callable[[StepContext]
     if opened.needs_start:
         state.emit(update(_START))
         if not config.batch_start or config.semantics is _AT_MOST_ONCE:
-            yield Flush(state)
+            yield flush
 
     hooks = state.hooks
     if hooks is not None:
@@ -171,17 +174,17 @@ def run_step(state: ExecutionState, opened: OpenStep, fn: Callable[[StepContext]
         value = yield Call(fn, StepContext(attempt, op_id, name, parent_id, state))
         if hooks is not None:
             hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=None)
-        payload, value = round_trip(opened.serdes, value, SerDesContext(op_id, state.arn))
+        payload, value = round_trip(opened.serdes, value, op_id, state.arn)
     except SerDesError as exc:
         state.emit(update(_FAIL, error=error_object(exc)))
-        yield Flush(state)
+        yield flush
         raise
     except Exception as exc:
         if hooks is not None:
             hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=exc)
         yield from _after_failure(state, update, exc, attempt, config, name, op_id)
-    state.emit(update(_SUCCEED, payload=payload))
-    yield Flush(state)
+    state.emit(update(_SUCCEED, payload))
+    yield flush
     return value
 
 
