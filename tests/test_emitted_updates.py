@@ -2,7 +2,7 @@
 
 The core emits `EmittedUpdate`s (cheap named tuples) and everything downstream reads them like the
 pydantic model, so these tests pin the equivalence: same fields in the same order with the same wire
-names, the same `to_wire`, equality and hashing with the model, and `make_update`'s fall-back to the
+names, the same `to_wire`, equality and hashing with the model, and `updater`'s fall-back to the
 validated model for values of the wrong type.
 """
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from test_wire_models import sample
 
-from eventflow.core.updates import make_update
+from eventflow.core.updates import updater
 from eventflow.events import wire
 from eventflow.events.emitted import EmittedUpdate, as_update
 from eventflow.events.enums import OperationAction, OperationType
@@ -64,8 +64,10 @@ _options = st.fixed_dictionaries(
 
 
 @given(identity=_identity, options=_options)
-def test_make_update_is_the_validated_model(identity: dict[str, Any], options: dict[str, Any]) -> None:
-    built = make_update(**identity, **options)
+def test_an_update_is_the_validated_model(identity: dict[str, Any], options: dict[str, Any]) -> None:
+    update = updater(identity["op_id"], identity["parent_id"], identity["name"], identity["op_type"],
+                     identity["sub_type"])
+    built = update(identity["action"], identity["payload"], **options)
     assert type(built) is EmittedUpdate
     validated = wire.OperationUpdate(
         id=identity["op_id"], parent_id=identity["parent_id"], name=identity["name"],
@@ -78,12 +80,15 @@ def test_make_update_is_the_validated_model(identity: dict[str, Any], options: d
 
 
 def test_values_of_the_wrong_type_go_through_validation() -> None:
-    coerced = make_update("a", None, None, OperationType.STEP, "Step", OperationAction.START, payload=None,
-                          step_options={"NextAttemptDelaySeconds": 3})
+    update = updater("a", None, None, OperationType.STEP, "Step")
+    coerced = update(OperationAction.START, step_options={"NextAttemptDelaySeconds": 3})
     assert type(coerced) is wire.OperationUpdate
     assert coerced.step_options == wire.StepOptions(next_attempt_delay_seconds=3)
     with pytest.raises(ValidationError):
-        make_update("a", None, None, OperationType.STEP, "Step", OperationAction.SUCCEED, 12345)  # type: ignore[arg-type]
+        update(OperationAction.SUCCEED, 12345)
+    named = updater("a", None, 7, OperationType.STEP, "Step")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        named(OperationAction.START)
 
 
 def test_it_is_immutable_and_unequal_to_other_updates() -> None:

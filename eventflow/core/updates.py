@@ -2,7 +2,7 @@
 
 Every new operation emits two or three updates, so their construction is on the per-operation path.
 Pydantic's validated constructor costs about 2 µs per update; the plans' own values always have the
-exact types the fields declare, so `make_update` builds an `EmittedUpdate` (a named tuple, ~0.3 µs) for
+exact types the fields declare, so `updater` builds an `EmittedUpdate` (a named tuple, ~0.3 µs) for
 them, and falls back to the validated `OperationUpdate` for anything else, so a bad value (a custom
 serdes returning bytes, a name that is not a string) is still rejected exactly as before.
 """
@@ -39,51 +39,29 @@ def _exact(values: dict[str, Any]) -> bool:
     return all(type(value) in _ACCEPTS.get(key, ()) for key, value in values.items())
 
 
-def make_update(
-    op_id: str,
-    parent_id: str | None,
-    name: str | None,
-    op_type: OperationType,
-    sub_type: str | None,
-    action: OperationAction,
-    payload: str | None = None,
-    **fields: Any,
-) -> AnyUpdate:
-    """One update: an `EmittedUpdate` when every value already has the exact type its field declares,
-    else a validated `OperationUpdate` (which raises for a bad value)."""
-    if _exact_identity(op_id, parent_id, name, op_type, sub_type):
-        return _checked(op_id, parent_id, name, op_type, sub_type, action, payload, **fields)
-    return _validated(op_id, parent_id, name, op_type, sub_type, action, payload, fields)
-
-
 def updater(
     op_id: str, parent_id: str | None, name: str | None, op_type: OperationType, sub_type: str | None
 ) -> Updater:
-    """``update(action, payload=None, **fields)`` for the operation with this identity (`make_update`).
+    """``update(action, payload=None, **fields)`` for the operation with this identity.
 
-    The identity is checked once here, so each update checks only what it adds.
+    The identity is checked once here, so each update checks only what it adds: an `EmittedUpdate` when
+    every value has the exact type its field declares, else a validated `OperationUpdate` (which raises
+    for a bad value).
     """
     # A sub-type given as an `OperationSubType` is stored as its plain string, as validation stores it.
     if sub_type is not None and type(sub_type) is not str:
         sub_type = str(sub_type)
-    if _exact_identity(op_id, parent_id, name, op_type, sub_type):
-        return partial(_checked, op_id, parent_id, name, op_type, sub_type)
-    return partial(make_update, op_id, parent_id, name, op_type, sub_type)
-
-
-def _exact_identity(
-    op_id: str, parent_id: str | None, name: str | None, op_type: OperationType, sub_type: str | None
-) -> bool:
-    return (
+    exact = (
         type(op_id) is str
         and (parent_id is None or type(parent_id) is str)
         and (name is None or type(name) is str)
         and type(op_type) is OperationType
         and (sub_type is None or type(sub_type) is str)
     )
+    return partial(_emitted if exact else _validated, op_id, parent_id, name, op_type, sub_type)
 
 
-def _checked(
+def _emitted(
     op_id: str,
     parent_id: str | None,
     name: str | None,
@@ -93,7 +71,6 @@ def _checked(
     payload: str | None = None,
     **fields: Any,
 ) -> AnyUpdate:
-    """`make_update` for an identity already known to be exact."""
     if type(action) is OperationAction and (payload is None or type(payload) is str):
         if not fields:
             # The tuple built directly: the named tuple's own __new__ is a Python call with 13 parameters.
@@ -102,7 +79,7 @@ def _checked(
             )
         if _exact(fields):
             return EmittedUpdate(op_id, parent_id, name, op_type, sub_type, action, payload, **fields)
-    return _validated(op_id, parent_id, name, op_type, sub_type, action, payload, fields)
+    return _validated(op_id, parent_id, name, op_type, sub_type, action, payload, **fields)
 
 
 def _validated(
@@ -112,8 +89,8 @@ def _validated(
     op_type: OperationType,
     sub_type: str | None,
     action: OperationAction,
-    payload: str | None,
-    fields: dict[str, Any],
+    payload: str | None = None,
+    **fields: Any,
 ) -> OperationUpdate:
     if payload is not None:
         fields["payload"] = payload
