@@ -114,6 +114,9 @@ def print_outcome(execution: LocalExecution, out: TextIO) -> None:
 # -- commands ---------------------------------------------------------------------------------------------
 
 
+_CALLBACK_ID_HELP = "the callback's id; one that starts with '-' goes last, after '--'"
+
+
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     function_name, handler = load_handler(args.handler)
     function_name = args.function_name or function_name
@@ -298,14 +301,14 @@ def build_parser() -> argparse.ArgumentParser:
     callback = commands.add_parser("callback", help="answer a callback")
     actions = callback.add_subparsers(dest="action", required=True)
     succeed = actions.add_parser("succeed")
-    succeed.add_argument("callback_id")
+    succeed.add_argument("callback_id", help=_CALLBACK_ID_HELP)
     succeed.add_argument("--result", help="the result, as JSON")
     fail = actions.add_parser("fail")
-    fail.add_argument("callback_id")
+    fail.add_argument("callback_id", help=_CALLBACK_ID_HELP)
     fail.add_argument("--error-type", default="CallbackFailed")
     fail.add_argument("--error-message", default="")
     heartbeat = actions.add_parser("heartbeat")
-    heartbeat.add_argument("callback_id")
+    heartbeat.add_argument("callback_id", help=_CALLBACK_ID_HELP)
     callback.set_defaults(func=cmd_callback)
 
     executions = commands.add_parser("executions", help="list executions")

@@ -32,6 +32,16 @@ MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_INVOKE_PAYLOAD_BYTES = 1024 * 1024  # chained-invoke input and output
 MAX_WAIT_SECONDS = 31_622_400
 CALLBACK_ID_BYTES = 24  # 192 random bits: the id alone lets its holder complete the callback
+
+
+def new_callback_id() -> str:
+    """192 random bits, URL-safe, never starting with ``-``: an id a command line would read as an option
+    (``eventflow callback succeed -Xa...``) fails one draw in 64, so such draws are drawn again."""
+    while (callback_id := secrets.token_urlsafe(CALLBACK_ID_BYTES)).startswith("-"):
+        pass
+    return callback_id
+
+
 _PAYLOAD_LIMITS: dict[str, int | None] = {
     OperationType.CHAINED_INVOKE: MAX_INVOKE_PAYLOAD_BYTES,
     OperationType.EXECUTION: None,
@@ -141,7 +151,7 @@ def apply(current: Operation | None, update: AnyUpdate, status: str, now: dateti
         seconds = update.wait_options.wait_seconds if update.wait_options else None
         changes["wait_details"] = WaitDetails(scheduled_end_timestamp=now + timedelta(seconds=seconds or 1))
     elif kind == OperationType.CALLBACK:
-        changes["callback_details"] = CallbackDetails(callback_id=secrets.token_urlsafe(CALLBACK_ID_BYTES))
+        changes["callback_details"] = CallbackDetails(callback_id=new_callback_id())
     elif kind == OperationType.CHAINED_INVOKE:
         changes["chained_invoke_details"] = ChainedInvokeDetails()
     if current is None:

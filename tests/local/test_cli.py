@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from eventflow.cli import main
+from eventflow.local import checkpoint
 
 FLOWS = textwrap.dedent(
     '''
@@ -163,3 +164,15 @@ def test_serve_closes_the_store_it_opened_once(
     else:
         assert code == 0 and "eventflow local service on http://127.0.0.1:" in text
     assert closed == ["flows.db"]
+
+
+def test_callback_ids_never_read_as_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A callback id starting with '-' made `eventflow callback succeed ID` an argparse error (1 in 64)."""
+    draws = iter(["-Xa9", "_Yb8"])
+    monkeypatch.setattr(checkpoint.secrets, "token_urlsafe", lambda n: next(draws))
+    assert checkpoint.new_callback_id() == "_Yb8"
+
+
+def test_an_id_starting_with_a_dash_is_answered_after_double_dash(workdir: Path) -> None:
+    code, _ = cli("callback", "succeed", "--result", "1", "--", "-no-such-callback")
+    assert code == 1  # reached the service: not found, rather than a usage error
