@@ -21,7 +21,7 @@ from eventflow.core.context import ContextCore
 from eventflow.core.effects import PLAIN_RESULTS, Call, Effect, Enter, Flush, Fork, LoadPage, Plan
 from eventflow.core.operations.callback import AsyncCallback
 from eventflow.core.operations.compensation import CompensationSummary
-from eventflow.core.operations.step import StepContext
+from eventflow.core.operations.step import StepContext, open_step, run_step
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.errors import SuspendExecution
@@ -162,7 +162,7 @@ class AsyncDurableContext(ContextCore):
         super().__init__(state, scope)
         self._driver = driver
 
-    def step(
+    async def step(
         self,
         fn: Callable[[StepContext], T | Awaitable[T]],
         name: str | None = None,
@@ -171,9 +171,15 @@ class AsyncDurableContext(ContextCore):
         retry: RetryStrategy | None = None,
         semantics: StepSemantics | None = None,
         serdes: SerDes | None = None,
-    ) -> Awaitable[T]:
+    ) -> T:
         """Run ``fn(step_context)`` (sync or async) as a checkpointed, retried step."""
-        return self._driver.run(self._step(fn, name, config, retry, semantics, serdes))
+        if retry is not None or semantics is not None or serdes is not None:
+            config = self._step_config(config, retry, semantics, serdes)
+        # Opened without a plan: a replayed step returns here; only an attempt that runs drives one.
+        value, opened = open_step(self._state, self._scope, fn, name, config)
+        if opened is None:
+            return value  # type: ignore[no-any-return]
+        return await self._driver.run(run_step(self._state, opened, fn))
 
     def step_with_compensation(
         self,

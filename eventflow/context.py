@@ -122,12 +122,11 @@ class DurableContext(ContextCore):
         """Run ``fn(step_context)`` as a checkpointed, retried step and return its result."""
         if retry is not None or semantics is not None or serdes is not None:
             config = self._step_config(config, retry, semantics, serdes)
-        state = self._state
-        # Opened without a plan: a replayed step returns here, and only a step that runs drives one.
-        value, opened = open_step(state, self._scope, fn, name, config)
+        # Opened without a plan: a replayed step returns here; only an attempt that runs drives one.
+        value, opened = open_step(self._state, self._scope, fn, name, config)
         if opened is None:
             return value  # type: ignore[no-any-return]
-        return self._driver.run(run_step(state, opened, fn))  # type: ignore[no-any-return]
+        return self._driver.run(run_step(self._state, opened, fn))  # type: ignore[no-any-return]
 
     def step_with_compensation(
         self,

@@ -23,16 +23,10 @@ class OperationTable(Mapping[str, Operation]):
 
     __slots__ = ("entries",)
 
-    def __init__(self, entries: Mapping[str, Entry] | None = None) -> None:
-        # Records or models as stored; `ExecutionState` fills it in its loading loop.
-        self.entries: dict[str, Entry] = dict(entries) if entries else {}
-
-    def entry(self, op_id: str) -> Entry | None:
-        """The entry as stored, a record or a model: for the hot path, which reads both."""
-        return self.entries.get(op_id)
-
-    def put(self, op_id: str, entry: Entry) -> None:
-        self.entries[op_id] = entry
+    def __init__(self, entries: dict[str, Entry] | None = None) -> None:
+        # Records or models as stored. `ExecutionState` fills it in its loading loop and reads it directly
+        # on the replay's hot path (``entries.get(op_id)``), which takes both forms.
+        self.entries: dict[str, Entry] = {} if entries is None else entries
 
     def __getitem__(self, op_id: str) -> Operation:
         entry = self.entries[op_id]

@@ -104,7 +104,7 @@ class ExecutionState:
     ) -> Entry | None:
         """`recorded`, answered with the table's entry as it is: a record from the invocation input
         stays a record, so that replaying a step builds no model."""
-        entry = self.operations.entry(op_id)
+        entry = self.operations.entries.get(op_id)
         if entry is None:
             self.replaying = False
             return None

@@ -160,20 +160,18 @@ class _Stop(BaseException):
         super().__init__(str(divergence))
 
 
-class _Visits(OperationTable):
-    """The state's operation table, noting every id the replay looks up."""
+class _Visits(dict[str, Entry]):
+    """The state's operation entries, noting every id the replay looks up."""
 
-    __slots__ = ("seen",)
-
-    def __init__(self, table: OperationTable, seen: set[str]) -> None:
-        super().__init__(table.entries)
+    def __init__(self, entries: dict[str, Entry], seen: set[str]) -> None:
+        super().__init__(entries)
         self.seen = seen
 
-    def entry(self, op_id: str) -> Entry | None:
+    def get(self, op_id: str, default: Any = None) -> Any:
         self.seen.add(op_id)
-        return super().entry(op_id)
+        return super().get(op_id, default)
 
-    def __getitem__(self, op_id: str) -> Operation:
+    def __getitem__(self, op_id: str) -> Entry:
         self.seen.add(op_id)
         return super().__getitem__(op_id)
 
@@ -253,7 +251,7 @@ class _Replay:
     def _watch(self, state: ExecutionState) -> None:
         if id(state) not in self.watched:
             self.watched.add(id(state))
-            state.operations = _Visits(state.operations, self.seen)
+            state.operations = OperationTable(_Visits(state.operations.entries, self.seen))
 
     def _new_work(
         self, op_id: str | None, name: str | None, parent: str | None, what: str
