@@ -47,8 +47,11 @@ def _field_schema(annotation: Any) -> CoreSchema:
     """The schema a record field has for a model field annotated ``annotation``."""
     if annotation is Timestamp:
         return core_schema.union_schema(
-            [(_EPOCH_MS, _FAST_BRANCH), (TypeAdapter(Timestamp).core_schema, _TIMESTAMP_BRANCH)]
+            [(_EPOCH_MS, _FAST_BRANCH), (_adapted(Timestamp), _TIMESTAMP_BRANCH)]
         )
+    plain = _PLAIN.get(annotation)
+    if plain is not None:
+        return plain
     if isinstance(annotation, type) and issubclass(annotation, WireModel):
         return record_schema(annotation)
     origin = typing.get_origin(annotation)
@@ -62,6 +65,22 @@ def _field_schema(annotation: Any) -> CoreSchema:
     if origin is list:
         (item,) = typing.get_args(annotation)
         return core_schema.list_schema(_field_schema(item))
+    return _adapted(annotation)
+
+
+# The schemas pydantic gives these types as model fields, written out: a TypeAdapter per field costs
+# ~1 ms, which the first invocation of every cold Lambda sandbox would pay.
+_PLAIN: dict[Any, CoreSchema] = {
+    str: core_schema.str_schema(),
+    int: core_schema.int_schema(),
+    bool: core_schema.bool_schema(),
+    float: core_schema.float_schema(),
+}
+
+
+@cache
+def _adapted(annotation: Any) -> CoreSchema:
+    """Pydantic's own schema for ``annotation`` (enums, the timestamp), built once per type."""
     return TypeAdapter(annotation).core_schema
 
 
