@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from eventflow import CheckpointError, durable_execution
+from eventflow import CheckpointError, StepConfig, durable_execution
 from eventflow.backends.aws import LambdaBackend
 from eventflow.core.batching import MAX_BATCH_UPDATES, split_batches
 from eventflow.events.enums import OperationAction, OperationType
 from eventflow.events.wire import OperationUpdate
+from eventflow.retry import RetryDecision
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST/durable-execution/n/1"
 
@@ -107,6 +109,60 @@ def test_the_initial_state_is_paged_with_get_durable_execution_state() -> None:
         # The recorded result is replayed; no checkpoint call is made.
         assert handler(invocation(marker="page-2"), None) == {"Status": "SUCCEEDED", "Result": "99"}
         stub.assert_no_pending_responses()
+
+
+def test_a_retry_and_a_callback_answer_cross_boto3_as_the_service_speaks_them() -> None:
+    """A RETRY carries Error and StepOptions; a CALLBACK START's answer (with datetime timestamps, as boto3
+    parses them) gives the handler its CallbackId. botocore validates every request against its model."""
+    lam = client()
+    step_id = "1ced8f5be2db23a6513eba4d819c73806424748a7bc6fa0d792cc1c7d1775a97"
+    callback_op = step_id  # the second workflow's first operation
+    started = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    with Stubber(lam) as stub:
+        stub.add_response(
+            "checkpoint_durable_execution",
+            {"CheckpointToken": "t1", "NewExecutionState": {"Operations": []}},
+            {"DurableExecutionArn": ARN, "CheckpointToken": "t0", "ClientToken": ANY, "Updates": [
+                {"Id": step_id, "Type": "STEP", "SubType": "Step", "Action": "START", "Name": "flaky"},
+                {"Id": step_id, "Type": "STEP", "SubType": "Step", "Action": "RETRY", "Name": "flaky",
+                 "Error": {"ErrorMessage": "try again", "ErrorType": "ValueError"},
+                 "StepOptions": {"NextAttemptDelaySeconds": 7}},
+            ]},
+        )
+        retry_in_7 = StepConfig(batch_start=True, retry_strategy=lambda exc, attempt: RetryDecision(True, 7))
+        handler = durable_execution(backend=LambdaBackend(lam))(
+            lambda event, ctx: ctx.step(_fails, name="flaky", config=retry_in_7)
+        )
+        assert handler(invocation(), None) == {"Status": "PENDING"}
+
+        stub.add_response(
+            "checkpoint_durable_execution",
+            {"CheckpointToken": "t1", "NewExecutionState": {"Operations": [
+                {"Id": callback_op, "Type": "CALLBACK", "SubType": "Callback", "Name": "approve",
+                 "Status": "STARTED", "StartTimestamp": started,
+                 "CallbackDetails": {"CallbackId": "cb-from-the-service"}},
+            ]}},
+            {"DurableExecutionArn": ARN, "CheckpointToken": "t0", "ClientToken": ANY, "Updates": [
+                {"Id": callback_op, "Type": "CALLBACK", "SubType": "Callback", "Action": "START",
+                 "Name": "approve", "CallbackOptions": ANY},
+            ]},
+        )
+        seen: list[str] = []
+
+        def wait_for_approval(event: Any, ctx: Any) -> Any:
+            callback = ctx.create_callback("approve")
+            seen.append(callback.callback_id)
+            return callback.result()
+
+        assert durable_execution(backend=LambdaBackend(lam))(wait_for_approval)(invocation(), None) == {
+            "Status": "PENDING"
+        }
+        assert seen == ["cb-from-the-service"]
+        stub.assert_no_pending_responses()
+
+
+def _fails(step: Any) -> Any:
+    raise ValueError("try again")
 
 
 @pytest.mark.parametrize(
