@@ -34,6 +34,8 @@ from eventflow.errors import InvalidInputError
 
 __all__ = [
     "EPOCH_MS_THRESHOLD",
+    "FAST_MS_MAX",
+    "FAST_MS_MIN",
     "Timestamp",
     "WireModel",
     "describe_validation_error",
@@ -46,10 +48,11 @@ _ONE_MS = timedelta(milliseconds=1)
 
 EPOCH_MS_THRESHOLD = 1e11
 """Epoch numbers above this are milliseconds, at or below it seconds."""
-# The fast path's lower bound as an int: an int compares with an int in well under half the time it takes
-# to compare with a float, and this test runs for every timestamp of every operation an invocation loads.
-_MIN_FAST_MS = int(EPOCH_MS_THRESHOLD)
-_MAX_FAST_MS = 4_000_000_000_000  # 2096-10-02: below this, ms / 1000 as a float is exact to the µs
+# Integers strictly between these are epoch milliseconds that `parse_timestamp` converts directly (and that
+# `eventflow.events.records` keeps as they are). The lower bound is an int: an int compares with an int in
+# well under half the time it takes to compare with a float, and this runs for every timestamp loaded.
+FAST_MS_MIN = int(EPOCH_MS_THRESHOLD)
+FAST_MS_MAX = 4_000_000_000_000  # 2096-10-02: below this, ms / 1000 as a float is exact to the µs
 
 
 def _from_epoch_number(value: float) -> datetime:
@@ -67,7 +70,7 @@ def parse_timestamp(value: object) -> datetime:
     Accepts a `datetime` (naive means UTC), an epoch number (seconds, or milliseconds when above
     `EPOCH_MS_THRESHOLD`), a numeric string, or an ISO-8601 string.
     """
-    if type(value) is int and _MIN_FAST_MS < value < _MAX_FAST_MS:  # the invocation input's form
+    if type(value) is int and FAST_MS_MIN < value < FAST_MS_MAX:  # the invocation input's form
         return datetime.fromtimestamp(value / 1000, UTC)  # exact to the ms in this range, and C-fast
     try:
         if isinstance(value, datetime):

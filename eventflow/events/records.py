@@ -27,7 +27,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import CoreSchema, ErrorDetails, SchemaValidator, core_schema
 
 from eventflow.errors import InvalidInputError
-from eventflow.events._base import _MAX_FAST_MS, _MIN_FAST_MS, Timestamp, WireModel, describe_validation_error
+from eventflow.events._base import FAST_MS_MAX, FAST_MS_MIN, Timestamp, WireModel, describe_validation_error
 from eventflow.events.wire import Operation
 
 __all__ = ["OperationRecord", "as_operation", "record_schema", "record_validator", "validate_record"]
@@ -37,7 +37,7 @@ OperationRecord = dict[str, Any]
 members absent. Backends may answer with these instead of models: they are cheaper to build and hold."""
 
 # An epoch-millisecond integer `parse_timestamp` would take its fast path for: kept as it is.
-_EPOCH_MS = core_schema.int_schema(strict=True, gt=_MIN_FAST_MS, lt=_MAX_FAST_MS)
+_EPOCH_MS = core_schema.int_schema(strict=True, gt=FAST_MS_MIN, lt=FAST_MS_MAX)
 # How the two members of that union are tagged in an error's location.
 _FAST_BRANCH = "epoch-ms"
 _TIMESTAMP_BRANCH = "timestamp"
@@ -130,6 +130,6 @@ def _as_models_say(exc: ValidationError) -> list[ErrorDetails]:
 
 
 def as_operation(entry: Operation | OperationRecord) -> Operation:
-    """The `Operation` model of an operation held as a model or as a record (built, never re-checked:
-    a record is valid by construction)."""
+    """The `Operation` model of an operation held as a model or as a record (validating a record again
+    always passes: it was validated against the same shape)."""
     return Operation.model_validate(entry) if type(entry) is dict else entry  # type: ignore[return-value]
