@@ -22,7 +22,7 @@ from eventflow.errors import CheckpointError, InvalidInputError, SerDesError, Su
 from eventflow.events.enums import InvocationStatus, OperationAction, OperationType
 from eventflow.events.invocation import DurableExecutionInvocationInput
 from eventflow.events.records import validate_record
-from eventflow.events.wire import Operation, OperationUpdate
+from eventflow.events.wire import OperationUpdate
 
 if TYPE_CHECKING:
     from eventflow.log import LogSettings
@@ -78,7 +78,7 @@ def invocation_plan(
     if serdes is not None:
         state.serdes = serdes
     try:
-        user_event = _user_event(state.execution)
+        user_event = _user_event(state.input_payload())
     except SerDesError as exc:
         return _failed(exc)
     if hooks is not None:
@@ -106,7 +106,7 @@ def invocation_plan(
     if len(payload.encode()) > MAX_RESPONSE_BYTES:
         state.emit(
             OperationUpdate(
-                id=state.execution.id,
+                id=state.execution_id,
                 type=OperationType.EXECUTION,
                 action=OperationAction.SUCCEED,
                 payload=payload,
@@ -122,9 +122,7 @@ def invocation_plan(
     return {"Status": InvocationStatus.SUCCEEDED.value, "Result": payload}
 
 
-def _user_event(execution: Operation) -> Any:
-    details = execution.execution_details
-    raw = details.input_payload if details else None
+def _user_event(raw: str | None) -> Any:
     if raw is None or not raw.strip():
         return {}
     try:

@@ -36,7 +36,7 @@ class ExecutionState:
         "_status",
         "_types",
         "arn",
-        "execution",
+        "execution_id",
         "hooks",
         "log",
         "log_settings",
@@ -63,7 +63,7 @@ class ExecutionState:
         execution_id = next((op_id for op_id, kind in self._types.items() if kind == _EXECUTION), None)
         if execution_id is None:
             raise InvalidInputError("the execution state holds no EXECUTION operation")
-        self.execution: Operation = self.operations[execution_id]
+        self.execution_id: str = execution_id
         # Replaying while recorded work lies ahead; the plans clear it at the first new operation.
         self.replaying = len(self.operations) > 1
         # Per-handler options, set by the invocation plan. ``None`` hooks keep the per-operation cost of
@@ -71,6 +71,20 @@ class ExecutionState:
         self.hooks: PluginHost | None = None
         self.log_settings: LogSettings | None = None
         self.serdes: SerDes = DEFAULT_SERDES
+
+    @property
+    def execution(self) -> Operation:
+        """The EXECUTION operation (its model is built on first read: an invocation rarely needs it)."""
+        return self.operations[self.execution_id]
+
+    def input_payload(self) -> str | None:
+        """The user's event as the execution recorded it (`ExecutionDetails.InputPayload`)."""
+        entry = self.operations.entries[self.execution_id]
+        if type(entry) is dict:
+            details = entry.get("execution_details")
+            return details.get("input_payload") if details else None
+        details_model = entry.execution_details  # type: ignore[union-attr]
+        return details_model.input_payload if details_model else None
 
     # -- replay -----------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
@@ -27,7 +28,14 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import CoreSchema, ErrorDetails, SchemaValidator, core_schema
 
 from eventflow.errors import InvalidInputError
-from eventflow.events._base import FAST_MS_MAX, FAST_MS_MIN, Timestamp, WireModel, describe_validation_error
+from eventflow.events._base import (
+    FAST_MS_MAX,
+    FAST_MS_MIN,
+    Timestamp,
+    WireModel,
+    describe_validation_error,
+    parse_timestamp,
+)
 from eventflow.events.wire import Operation
 
 __all__ = ["OperationRecord", "as_operation", "record_schema", "record_validator", "validate_record"]
@@ -46,12 +54,12 @@ _TIMESTAMP_BRANCH = "timestamp"
 def _field_schema(annotation: Any) -> CoreSchema:
     """The schema a record field has for a model field annotated ``annotation``."""
     if annotation is Timestamp:
-        return core_schema.union_schema(
-            [(_EPOCH_MS, _FAST_BRANCH), (_adapted(Timestamp), _TIMESTAMP_BRANCH)]
-        )
+        return core_schema.union_schema([(_EPOCH_MS, _FAST_BRANCH), (_TIMESTAMP, _TIMESTAMP_BRANCH)])
     plain = _PLAIN.get(annotation)
     if plain is not None:
         return plain
+    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
+        return core_schema.enum_schema(annotation, list(annotation), sub_type="str")
     if isinstance(annotation, type) and issubclass(annotation, WireModel):
         return record_schema(annotation)
     origin = typing.get_origin(annotation)
@@ -68,8 +76,10 @@ def _field_schema(annotation: Any) -> CoreSchema:
     return _adapted(annotation)
 
 
-# The schemas pydantic gives these types as model fields, written out: a TypeAdapter per field costs
-# ~1 ms, which the first invocation of every cold Lambda sandbox would pay.
+# The schemas pydantic gives these types (and string enums, and `Timestamp`'s validator) as model fields,
+# written out: pydantic's schema generation costs ~15 ms the first time a process uses it, and a cold
+# Lambda sandbox's first invocation validates its input here.
+_TIMESTAMP = core_schema.no_info_plain_validator_function(parse_timestamp)
 _PLAIN: dict[Any, CoreSchema] = {
     str: core_schema.str_schema(),
     int: core_schema.int_schema(),
@@ -80,7 +90,7 @@ _PLAIN: dict[Any, CoreSchema] = {
 
 @cache
 def _adapted(annotation: Any) -> CoreSchema:
-    """Pydantic's own schema for ``annotation`` (enums, the timestamp), built once per type."""
+    """Pydantic's own schema for any other annotation, built once per type."""
     return TypeAdapter(annotation).core_schema
 
 
