@@ -208,8 +208,14 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 
     service = open_service(args, VirtualClock(datetime.now(UTC)) if args.virtual_clock else RealClock())
     try:
-        for name, spec, durable, timeout in _configured_functions(args.config) if args.config else ():
-            service.register(name, load_handler(spec)[1], durable=durable, timeout_seconds=timeout)
+        for name, spec, durable, timeout, limit in _configured_functions(args.config) if args.config else ():
+            service.register(
+                name,
+                load_handler(spec)[1],
+                durable=durable,
+                timeout_seconds=timeout,
+                invocation_timeout_seconds=limit,
+            )
         for item in args.function or ():
             name, sep, spec = item.partition("=")
             if not sep or not name:
@@ -229,8 +235,9 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _configured_functions(path: str) -> list[tuple[str, str, bool, int | None]]:
-    """The functions of a TOML config file, as ``(name, MODULE:HANDLER, durable, timeout_seconds)``::
+def _configured_functions(path: str) -> list[tuple[str, str, bool, int | None, float | None]]:
+    """The functions of a TOML config file, as ``(name, MODULE:HANDLER, durable, timeout_seconds,
+    invocation_timeout_seconds)``::
 
         [functions]
         orders = "app.flows:handler"                      # durable, no execution timeout
@@ -238,7 +245,8 @@ def _configured_functions(path: str) -> list[tuple[str, str, bool, int | None]]:
         [functions.tax]
         handler = "app.tax:handler"
         durable = false                                   # a plain Lambda function
-        timeout_seconds = 60
+        timeout_seconds = 60                              # execution timeout
+        invocation_timeout_seconds = 30                   # Lambda's function timeout, per invocation
     """
     import tomllib
 
@@ -252,24 +260,27 @@ def _configured_functions(path: str) -> list[tuple[str, str, bool, int | None]]:
     functions = config.get("functions")
     if not isinstance(functions, dict) or not functions:
         raise CliError(f"config file {path!r} has no [functions] table")
-    found: list[tuple[str, str, bool, int | None]] = []
+    found: list[tuple[str, str, bool, int | None, float | None]] = []
     for name, entry in functions.items():
         if isinstance(entry, str):
-            found.append((name, entry, True, None))
+            found.append((name, entry, True, None, None))
             continue
         handler = entry.get("handler") if isinstance(entry, dict) else None
         durable = entry.get("durable", True) if isinstance(entry, dict) else None
         timeout = entry.get("timeout_seconds") if isinstance(entry, dict) else None
+        limit = entry.get("invocation_timeout_seconds") if isinstance(entry, dict) else None
         if (
             not isinstance(handler, str)
             or not isinstance(durable, bool)
             or not (timeout is None or (isinstance(timeout, int) and timeout > 0))
+            or not (limit is None or (type(limit) in (int, float) and 0 < limit <= 900))
         ):
             raise CliError(
                 f"config file {path!r}: functions.{name} needs handler = \"MODULE:HANDLER\", and optionally "
-                "durable = true|false and timeout_seconds = a positive integer"
+                "durable = true|false, timeout_seconds = a positive integer and "
+                "invocation_timeout_seconds = a number of seconds over 0 and at most 900"
             )
-        found.append((name, handler, durable, timeout))
+        found.append((name, handler, durable, timeout, limit))
     return found
 
 

@@ -3,7 +3,8 @@
 A durable target runs as its own child execution (its end completes the parent's operation, see
 `ChainedInvokes.child_ended`); a plain target is called once, from the run loop, with the decoded payload.
 A target that is not registered fails the operation at once. Results over the invoke payload limit fail
-the operation instead of succeeding it.
+the operation instead of succeeding it. A plain target that runs past its invocation timeout fails the
+operation with Lambda's ``Sandbox.Timedout`` error (`functions.call_handler`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from eventflow.events.wire import ChainedInvokeDetails, ErrorObject, Operation
 from eventflow.local import history
 from eventflow.local.checkpoint import MAX_INVOKE_PAYLOAD_BYTES
 from eventflow.local.execution_start import ExecutionStarter
-from eventflow.local.functions import LambdaContext
+from eventflow.local.functions import InvocationTimedOut, LambdaContext, call_handler
 from eventflow.local.model import InvokeRecord, LocalExecution, function_arn
 from eventflow.local.state import ServiceState
 from eventflow.local.work import plain_call
@@ -83,13 +84,15 @@ class ChainedInvokes:
             record = execution.invokes[op_id]
             spec = state.function(record.function_name)
             context = LambdaContext.starting_at(
-                state.clock.now(), spec.name, function_arn(spec.name), state.clock
+                state.clock.now(), spec.name, function_arn(spec.name), state.clock, spec.time_limit
             )
         result: str | None = None
         error: ErrorObject | None = None
         try:
             payload = json.loads(record.payload) if record.payload else None
-            result = json.dumps(spec.handler(payload, context))
+            result = json.dumps(call_handler(spec, lambda: spec.handler(payload, context)))
+        except InvocationTimedOut as exc:  # Lambda answers the Invoke with the timeout as a function error
+            error = exc.error()
         except Exception as exc:
             error = error_object(exc)
         with state.cond:

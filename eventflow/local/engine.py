@@ -4,8 +4,9 @@ It starts executions, invokes handlers with the plain invocation input, applies 
 the same state machines as the SDK (rejecting stale tokens, illegal transitions, duplicate ids and
 oversized payloads), keeps the history with dense EventIds, and completes what only the service can
 complete: waits and retry delays (timers), callbacks (answered from outside, or timed out), chained invokes
-(the target runs as its own execution), execution timeouts and stops. It is also a `Backend`: handlers it
-invokes checkpoint straight back into it.
+(the target runs as its own execution), execution timeouts and stops, and Lambda's per-invocation
+timeout when a function is registered with one. It is also a `Backend`: handlers it invokes checkpoint
+straight back into it.
 
 `LocalService` is the public face; each job is a part of its own, all sharing one `ServiceState`:
 
@@ -51,6 +52,7 @@ from eventflow.local.callbacks import (
 from eventflow.local.chained_invokes import CHAINED_INVOKE_TIMEOUT, ChainedInvokes
 from eventflow.local.checkpointing import Checkpoints
 from eventflow.local.clock import Clock, VirtualClock
+from eventflow.local.errors import InvalidParameterValueError
 from eventflow.local.execution_end import ExecutionEnder
 from eventflow.local.execution_start import EXECUTION_TIMEOUT_TIMER, ExecutionStarter
 from eventflow.local.functions import Handler, LambdaContext, RegisteredFunction
@@ -176,13 +178,26 @@ class LocalService:
         *,
         durable: bool = True,
         timeout_seconds: int | None = None,
+        invocation_timeout_seconds: float | None = None,
     ) -> None:
         """Make ``handler`` invocable as ``function_name``. A plain (``durable=False``) handler is called
-        with the decoded payload, as Lambda calls a function that is not durable."""
+        with the decoded payload, as Lambda calls a function that is not durable.
+
+        ``timeout_seconds`` is the execution timeout an execution of the function takes unless its start
+        names one. ``invocation_timeout_seconds`` is Lambda's function timeout (at most 900): it bounds each
+        *invocation*, in wall time of the handler call (also on a virtual clock, whose time stands still
+        while a handler runs). An invocation that runs past it counts as a timed-out sandbox: it fails with
+        ``Sandbox.Timedout`` and is retried like a crash (`MAX_LAMBDA_RETRIES`), and the handler, which
+        Python cannot kill, is left to finish on its own thread with its checkpoints refused. Without it an
+        invocation is not bounded, and the handler runs on the thread that drives the service."""
+        if invocation_timeout_seconds is not None and not 0 < invocation_timeout_seconds <= 900:
+            raise InvalidParameterValueError(
+                f"invocation_timeout_seconds must be over 0 and at most 900, got {invocation_timeout_seconds}"
+            )
         state = self._state
         with state.cond:
             state.registry[function_name] = RegisteredFunction(
-                function_name, handler, durable, timeout_seconds
+                function_name, handler, durable, timeout_seconds, invocation_timeout_seconds
             )
             state.functions[function_name] = handler
             state.work.release(function_name)

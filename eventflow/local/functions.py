@@ -1,17 +1,31 @@
 """What the service can invoke, and the Lambda context object a handler receives with its event.
 
 Kept apart because two parts invoke handlers: durable invocations (`invocations.py`) and calls of plain
-chained-invoke targets (`chained_invokes.py`). Both hand the handler the same `LambdaContext`.
+chained-invoke targets (`chained_invokes.py`). Both hand the handler the same `LambdaContext`, and both
+call it through `call_handler`, which bounds the call by the function's invocation timeout.
+
+The invocation timeout (Lambda's function ``Timeout``, at most 15 minutes) bounds *one invocation*; the
+execution timeout (``timeout_seconds``, up to a year) bounds the durable execution as a whole. Lambda
+kills a sandbox that runs past the invocation timeout. Python cannot kill a thread, so a bounded handler
+runs on a worker thread of its own and the service stops waiting for it when the time is up: the
+invocation counts as timed out, and whatever the abandoned thread does later is ignored (its output is
+dropped, and the service retires the checkpoint token it holds as it records the timeout, so its
+checkpoints from then on are refused as stale; one that lands before, like one acknowledged just before a
+kill on AWS, stands). The timeout is *wall* time of the handler call, also on a `VirtualClock`, whose time
+does not move while a handler runs.
 """
 
 from __future__ import annotations
 
+import contextvars
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from eventflow.events.wire import ErrorObject
 from eventflow.local.clock import Clock
 
 Handler = Callable[[Any, Any], Any]
@@ -28,7 +42,60 @@ class RegisteredFunction:
     name: str
     handler: Handler
     durable: bool = True
-    timeout_seconds: int | None = None
+    timeout_seconds: int | None = None  # the execution timeout an execution of it takes by default
+    invocation_timeout_seconds: float | None = None  # Lambda's function timeout; None: unbounded
+
+    @property
+    def time_limit(self) -> timedelta:
+        """How long one invocation may run: the invocation timeout, else Lambda's 15 minutes."""
+        if self.invocation_timeout_seconds is None:
+            return LAMBDA_TIME_LIMIT
+        return timedelta(seconds=self.invocation_timeout_seconds)
+
+
+SANDBOX_TIMED_OUT = "Sandbox.Timedout"
+"""The error type Lambda reports for an invocation that ran past the function's timeout."""
+
+
+class InvocationTimedOut(Exception):
+    """The handler ran past the function's invocation timeout: Lambda ended its sandbox."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"Task timed out after {seconds:.2f} seconds")
+
+    def error(self) -> ErrorObject:
+        """The error the timed-out invocation reports (Lambda's type and wording)."""
+        return ErrorObject(error_type=SANDBOX_TIMED_OUT, error_message=str(self))
+
+
+def call_handler(spec: RegisteredFunction, call: Callable[[], Any]) -> Any:
+    """Run ``call`` (the handler call of an invocation of ``spec``) and return what it returns, or raise
+    what it raises. Without an invocation timeout it runs right here, as it always did. With one, it runs
+    on a daemon thread in a copy of the caller's context (so a backend installed with `use_backend` is the
+    handler's too), and the caller waits for it at most that long (a join with a timeout, not a poll):
+    past it, `InvocationTimedOut` is raised and the thread is abandoned to finish on its own."""
+    limit = spec.invocation_timeout_seconds
+    if limit is None:
+        return call()
+    outcome: list[Any] = []  # [True, output] or [False, exception], set by the thread
+    context = contextvars.copy_context()
+
+    def run() -> None:
+        try:
+            outcome[:] = [True, context.run(call)]
+        except BaseException as exc:  # handed to the caller, who decides what the sandbox's end means
+            outcome[:] = [False, exc]
+
+    thread = threading.Thread(target=run, name=f"eventflow-invocation-{spec.name}", daemon=True)
+    thread.start()
+    thread.join(limit)
+    if thread.is_alive():
+        raise InvocationTimedOut(limit)
+    returned, value = outcome
+    if not returned:
+        raise value
+    return value
 
 
 @dataclass
@@ -43,10 +110,16 @@ class LambdaContext:
 
     @classmethod
     def starting_at(
-        cls, start: datetime, function_name: str, invoked_function_arn: str, clock: Clock
+        cls,
+        start: datetime,
+        function_name: str,
+        invoked_function_arn: str,
+        clock: Clock,
+        time_limit: timedelta = LAMBDA_TIME_LIMIT,
     ) -> LambdaContext:
-        """The context of a new invocation (a fresh request id) that starts at ``start``."""
-        return cls(str(uuid.uuid4()), function_name, invoked_function_arn, start + LAMBDA_TIME_LIMIT, clock)
+        """The context of a new invocation (a fresh request id) that starts at ``start`` and may run for
+        ``time_limit`` (the function's `RegisteredFunction.time_limit`)."""
+        return cls(str(uuid.uuid4()), function_name, invoked_function_arn, start + time_limit, clock)
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self.deadline - self.clock.now()).total_seconds() * 1000))

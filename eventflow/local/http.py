@@ -43,6 +43,7 @@ from eventflow.local.errors import (
     ResourceNotFoundError,
     ServiceError,
 )
+from eventflow.local.functions import InvocationTimedOut, RegisteredFunction, call_handler
 
 log = logging.getLogger(__name__)
 
@@ -312,19 +313,21 @@ class DurableApi:
         if invocation_type == "DryRun":
             return _Response(b"", 204, headers)
         if not spec.durable:
+            event = json.loads(payload) if payload else None
             if invocation_type == "Event":
                 # Accepted now, run in the background as Lambda would; its outcome goes to the log only.
-                event = json.loads(payload) if payload else None
-                threading.Thread(
-                    target=_call_plain_async, args=(spec.handler, event, function_name), daemon=True
-                ).start()
+                threading.Thread(target=_call_plain_async, args=(spec, event), daemon=True).start()
                 return _Response(b"", 202, headers)
             try:
-                result = spec.handler(json.loads(payload) if payload else None, None)
+                result = call_handler(spec, lambda: spec.handler(event, None))
                 return _Response(json.dumps(result).encode(), 200, headers)
             except Exception as exc:  # Lambda answers 200 with the function's error, not a service error
                 headers["X-Amz-Function-Error"] = "Unhandled"
-                body = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+                error = exc.error() if isinstance(exc, InvocationTimedOut) else None
+                body = {
+                    "errorType": error.error_type if error else type(exc).__name__,
+                    "errorMessage": str(exc),
+                }
                 return _Response(json.dumps(body).encode(), 200, headers)
         execution = self.service.start_execution(
             function_name, name=request.headers.get("X-Amz-Durable-Execution-Name"), input_payload=payload
@@ -419,12 +422,13 @@ def _error_response(status: int, code: str, message: str, **extra: str) -> _Resp
     return _Response(body, status, {"X-Amzn-ErrorType": code, "Content-Type": "application/json"})
 
 
-def _call_plain_async(handler: Callable[..., Any], event: Any, function_name: str) -> None:
-    """An ``Event`` invocation of a plain function: nobody waits for it, so a failure is only logged."""
+def _call_plain_async(spec: RegisteredFunction, event: Any) -> None:
+    """An ``Event`` invocation of a plain function: nobody waits for it, so a failure (a timeout too) is
+    only logged."""
     try:
-        handler(event, None)
+        call_handler(spec, lambda: spec.handler(event, None))
     except Exception:
-        log.exception("asynchronous invocation of %s failed", function_name)
+        log.exception("asynchronous invocation of %s failed", spec.name)
 
 
 class LocalHttpServer(ThreadingHTTPServer):

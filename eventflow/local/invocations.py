@@ -4,7 +4,10 @@ An invocation hands the handler a fresh checkpoint token, the execution's operat
 them) and the ids of the operations the service changed since the previous invocation; the handler runs
 outside the lock, so the outside world can answer callbacks meanwhile. Its output ends the execution
 (SUCCEEDED or FAILED) or leaves it waiting (PENDING). A handler that raises, or a sandbox that dies, is
-re-invoked like Lambda re-invokes it, a bounded number of times, and then the execution FAILS. A
+re-invoked like Lambda re-invokes it, a bounded number of times, and then the execution FAILS. So is a
+handler that runs past its function's invocation timeout (`functions.call_handler`): its InvocationCompleted
+carries a ``Sandbox.Timedout`` error, and the token it was handed is retired at once, so the abandoned
+handler's late checkpoints are refused as stale. A
 `KeyboardInterrupt` stops the service's own process, not the sandbox: it propagates, and the execution is left
 as a restart would find it, queued to be invoked again.
 """
@@ -22,7 +25,7 @@ from eventflow.events.records import as_operation
 from eventflow.events.wire import ErrorObject
 from eventflow.local import history
 from eventflow.local.execution_end import ExecutionEnder
-from eventflow.local.functions import LambdaContext
+from eventflow.local.functions import InvocationTimedOut, LambdaContext, call_handler
 from eventflow.local.model import LocalExecution
 from eventflow.local.state import ServiceState
 
@@ -80,24 +83,31 @@ class Invocations:
             state.commit()
             start = state.clock.now()
             context = LambdaContext.starting_at(
-                start, execution.function_name, execution.function_arn, state.clock
+                start, execution.function_name, execution.function_arn, state.clock, spec.time_limit
             )
             request_id = context.aws_request_id
         error: ErrorObject | None = None
         output: Any = None
+        timed_out = False
         try:
             with use_backend(self._backend):
-                output = spec.handler(event, context)
+                output = call_handler(spec, lambda: spec.handler(event, context))
+        except InvocationTimedOut as exc:  # Lambda ended the sandbox: retried like a crash
+            error = exc.error()
+            timed_out = True
         except Exception as exc:  # an unhandled error: Lambda retries the invocation
             error = error_object(exc)
         except KeyboardInterrupt:  # the service's own process is interrupted, not the sandbox: propagate
-            self._interrupted(execution)
+            # A bounded handler runs on its own thread and may still be running: retire its token.
+            self._interrupted(execution, retire_token=spec.invocation_timeout_seconds is not None)
             raise
         except BaseException as exc:  # the sandbox died mid-invocation (sys.exit, a crash)
             error = ErrorObject(error_type="Runtime.ExitError", error_message=f"the runtime exited: {exc!r}")
         with state.cond:
             state.inflight.discard(arn)
             execution.invoking = False
+            if timed_out:  # the abandoned handler still holds the token
+                self._retire_token(execution)
             if execution.running:
                 end = state.clock.now()
                 state.append(
@@ -114,14 +124,17 @@ class Invocations:
             state.cond.notify_all()
         return output if error is None and isinstance(output, dict) else None
 
-    def _interrupted(self, execution: LocalExecution) -> None:
+    def _interrupted(self, execution: LocalExecution, *, retire_token: bool = False) -> None:
         """The invocation was cut short by an interrupt that must propagate: leave the execution as a
         restart would find it (`recovery.adopt`): not in flight, and queued to be invoked again (the handler
-        replays what was acknowledged), so a later run of the loop picks it up."""
+        replays what was acknowledged), so a later run of the loop picks it up. ``retire_token`` refuses
+        the interrupted invocation's checkpoints from now on (its handler may go on, on a thread)."""
         state = self._state
         with state.cond:
             state.inflight.discard(execution.arn)
             execution.invoking = False
+            if retire_token:
+                self._retire_token(execution)
             if execution.running:
                 execution.ready = True
                 state.touch(execution)
@@ -131,6 +144,11 @@ class Invocations:
             with contextlib.suppress(Exception):
                 state.commit()
             state.cond.notify_all()
+
+    def _retire_token(self, execution: LocalExecution) -> None:
+        """Stop accepting the token the invocation was handed: its checkpoints are refused as stale."""
+        execution.token = self._state.new_token(execution)
+        self._state.touch(execution)
 
     def _take_output(self, execution: LocalExecution, output: Any) -> None:
         """End the execution as the handler's output says, or leave it waiting (PENDING)."""

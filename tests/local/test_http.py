@@ -349,6 +349,27 @@ def test_a_plain_function_that_raises_answers_200_with_the_function_error(server
     assert json.loads(answer["Payload"].read()) == {"errorType": "ValueError", "errorMessage": "bad order"}
 
 
+def test_a_plain_function_past_its_invocation_timeout_answers_with_it(server: LocalHttpServer) -> None:
+    import threading
+
+    release = threading.Event()
+
+    def plain(event: Any, context: Any) -> Any:
+        release.wait(5)  # released below, once the Invoke has been answered
+        return "late"
+
+    server.service.register("plain", plain, durable=False, invocation_timeout_seconds=0.05)
+    try:
+        answer = client(server.url).invoke(FunctionName="plain", Payload=b"{}")
+    finally:
+        release.set()
+    assert answer["StatusCode"] == 200 and answer["FunctionError"] == "Unhandled"
+    assert json.loads(answer["Payload"].read()) == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": "Task timed out after 0.05 seconds",
+    }
+
+
 def test_an_event_invocation_of_a_plain_function_runs_it_in_the_background(server: LocalHttpServer) -> None:
     import threading
 
