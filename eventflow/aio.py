@@ -310,10 +310,15 @@ class AsyncDurableContext(ContextCore):
         *,
         tenant_id: str | None = None,
         serdes: SerDes | None = None,
+        payload_serdes: SerDes | None = None,
+        result_serdes: SerDes | None = None,
     ) -> Awaitable[Any]:
         """Run another durable function with ``payload`` and return its result (see
         `DurableContext.invoke`)."""
-        plan = self._invoke(function_name, payload, name, tenant_id=tenant_id, serdes=serdes)
+        plan = self._invoke(
+            function_name, payload, name, tenant_id=tenant_id, serdes=serdes,
+            payload_serdes=payload_serdes, result_serdes=result_serdes,
+        )
         return self._driver.run(plan)
 
     def wait_for_condition(

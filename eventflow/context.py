@@ -276,10 +276,18 @@ class DurableContext(ContextCore):
         *,
         tenant_id: str | None = None,
         serdes: SerDes | None = None,
+        payload_serdes: SerDes | None = None,
+        result_serdes: SerDes | None = None,
     ) -> Any:
         """Run another durable function with ``payload`` and return its result; its failure raises
-        `InvokeError` (`InvokeTimeoutError`, `InvokeStoppedError`). Suspends while it runs."""
-        plan = self._invoke(function_name, payload, name, tenant_id=tenant_id, serdes=serdes)
+        `InvokeError` (`InvokeTimeoutError`, `InvokeStoppedError`). Suspends while it runs.
+
+        ``serdes`` writes the payload and reads the result; ``payload_serdes`` / ``result_serdes`` set
+        either side on its own (they win over ``serdes``)."""
+        plan = self._invoke(
+            function_name, payload, name, tenant_id=tenant_id, serdes=serdes,
+            payload_serdes=payload_serdes, result_serdes=result_serdes,
+        )
         return self._driver.run(plan)
 
     def wait_for_condition(

@@ -236,11 +236,14 @@ class ContextCore:
         *,
         tenant_id: str | None,
         serdes: SerDes | None,
+        payload_serdes: SerDes | None,
+        result_serdes: SerDes | None,
     ) -> Plan[Any]:
         if not function_name:
             raise InvalidInputError("invoke needs a function name")
         return invoke_plan(
-            self._state, self._scope, function_name, payload, name, tenant_id=tenant_id, serdes=serdes
+            self._state, self._scope, function_name, payload, name, tenant_id=tenant_id,
+            payload_serdes=payload_serdes or serdes, result_serdes=result_serdes or serdes,
         )
 
     def _wait_for_condition(

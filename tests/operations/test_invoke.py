@@ -15,6 +15,7 @@ from eventflow import (
     InvokeError,
     InvokeStoppedError,
     InvokeTimeoutError,
+    JsonSerDes,
     SerDesContext,
 )
 from eventflow.events.enums import ExecutionStatus, OperationStatus
@@ -184,6 +185,28 @@ def test_a_serdes_writes_the_payload_and_reads_the_result(service: FakeService) 
     assert service.rendered() == (
         '#1 START   root/1 invoke payload="HELLO" FunctionName=echo\n'
     )
+    service.invoke_ends(root(1), OperationStatus.SUCCEEDED, result='"WORLD"')
+    assert result_of(service.invoke(handler)) == "world"
+
+
+def test_payload_and_result_serdes_are_set_apart(service: FakeService) -> None:
+    """As the official SDK's InvokeConfig(serdes_payload=..., serdes_result=...): each side on its own."""
+
+    def handler(event: Any, ctx: DurableContext) -> Any:
+        return ctx.invoke("echo", "hello", payload_serdes=Upper(), serdes=JsonSerDes())
+
+    service.invoke(handler)
+    assert service.rendered() == '#1 START   root/1 invoke payload="HELLO" FunctionName=echo\n'
+    service.invoke_ends(root(1), OperationStatus.SUCCEEDED, result='"WORLD"')
+    assert result_of(service.invoke(handler)) == "WORLD"  # read with the JSON serdes, not Upper
+
+
+def test_a_result_serdes_alone_reads_the_result(service: FakeService) -> None:
+    def handler(event: Any, ctx: DurableContext) -> Any:
+        return ctx.invoke("echo", "hello", result_serdes=Upper())
+
+    service.invoke(handler)
+    assert service.rendered() == '#1 START   root/1 invoke payload="hello" FunctionName=echo\n'
     service.invoke_ends(root(1), OperationStatus.SUCCEEDED, result='"WORLD"')
     assert result_of(service.invoke(handler)) == "world"
 

@@ -43,16 +43,20 @@ def invoke_plan(
     name: str | None,
     *,
     tenant_id: str | None,
-    serdes: SerDes | None,
+    payload_serdes: SerDes | None,
+    result_serdes: SerDes | None,
 ) -> Plan[Any]:
-    """Invoke ``function_name`` with ``payload`` (or replay it) and return the target's result."""
+    """Invoke ``function_name`` with ``payload`` (or replay it) and return the target's result.
+
+    The payload is written with ``payload_serdes`` and the result read with ``result_serdes`` (the
+    official SDK's `InvokeConfig.serdes_payload` / `serdes_result`); either defaults to JSON.
+    """
     op_id = scope.next_id()
     op = state.recorded(
         op_id, OperationType.CHAINED_INVOKE, OperationSubType.CHAINED_INVOKE, name, scope.parent_id
     )
-    serdes = serdes or DEFAULT_SERDES
     if op is None:
-        data = serialize(serdes, payload, op_id, state.arn)
+        data = serialize(payload_serdes or DEFAULT_SERDES, payload, op_id, state.arn)
         if len(data) > MAX_PAYLOAD_BYTES // 4 and len(data.encode()) > MAX_PAYLOAD_BYTES:
             raise PayloadTooLargeError(
                 f"the payload of invoke {name or op_id} ({function_name}) is {len(data.encode())} bytes; "
@@ -70,7 +74,8 @@ def invoke_plan(
     status = op.status if op is not None else OperationStatus.STARTED
     details = op.chained_invoke_details if op is not None else None
     if status == OperationStatus.SUCCEEDED:
-        return deserialize(serdes, details.result if details else None, op_id, state.arn)
+        result = details.result if details else None
+        return deserialize(result_serdes or DEFAULT_SERDES, result, op_id, state.arn)
     error_cls = _ERRORS.get(status)
     if error_cls is not None:
         error = details.error if details else None
