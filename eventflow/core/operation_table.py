@@ -18,6 +18,17 @@ from eventflow.events.wire import Operation
 Entry = Operation | OperationRecord
 
 
+def detail(entry: Entry, details: str, member: str) -> Any:
+    """One member of an entry's details, whichever form the entry is in: ``detail(entry, "step_details",
+    "result")`` reads ``StepDetails.Result``. Plans read recorded outcomes through it, so that replaying
+    an operation builds no model."""
+    if type(entry) is dict:
+        record = entry.get(details)
+        return record.get(member) if record else None
+    model = getattr(entry, details)
+    return None if model is None else getattr(model, member)
+
+
 class OperationTable(Mapping[str, Operation]):
     """``{operation id: Operation}``; entries may be records until first read."""
 

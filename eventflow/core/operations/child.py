@@ -15,6 +15,7 @@ from eventflow.config import ChildConfig
 from eventflow.core.effects import Enter, Flush, Plan
 from eventflow.core.failures import error_object, operation_error
 from eventflow.core.names import resolve_name
+from eventflow.core.operation_table import detail
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
@@ -25,6 +26,7 @@ from eventflow.serdes import deserialize, round_trip
 
 MAX_PAYLOAD_BYTES = 256 * 1024
 _DEFAULT_CONFIG = ChildConfig()
+_CONTEXT = OperationType.CONTEXT
 
 
 def child_plan(
@@ -41,21 +43,22 @@ def child_plan(
     name, inferred = resolve_name(name, fn)
     op_id = op_id or scope.next_id()
     parent_id = scope.parent_id
-    op = state.recorded(op_id, OperationType.CONTEXT, sub_type, name, parent_id, name_inferred=inferred)
+    entry = state.recorded_entry(op_id, _CONTEXT, sub_type, name, parent_id, name_inferred=inferred)
     serdes = config.serdes or state.serdes
 
-    update = updater(op_id, parent_id, name, OperationType.CONTEXT, sub_type)
+    update = updater(op_id, parent_id, name, _CONTEXT, sub_type)
 
     finished = False
-    if op is not None:
-        details = op.context_details
-        if op.status == OperationStatus.FAILED:
+    if entry is not None:
+        status = state.status(op_id)
+        if status == OperationStatus.FAILED:
+            details = state.operations[op_id].context_details
             raise operation_error(
                 ChildContextError, details.error if details else None, operation_id=op_id, name=name
             )
-        finished = op.status == OperationStatus.SUCCEEDED
-        if finished and not (details and details.replay_children):
-            return deserialize(serdes, details.result if details else None, op_id, state.arn)
+        finished = status == OperationStatus.SUCCEEDED
+        if finished and not detail(entry, "context_details", "replay_children"):
+            return deserialize(serdes, detail(entry, "context_details", "result"), op_id, state.arn)
     else:
         state.emit(update(OperationAction.START))
 

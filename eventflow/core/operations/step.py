@@ -17,6 +17,7 @@ from eventflow.config import StepConfig, StepSemantics
 from eventflow.core.effects import Call, Flush, Plan
 from eventflow.core.failures import error_object, operation_error
 from eventflow.core.names import resolve_name
+from eventflow.core.operation_table import detail
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
@@ -118,16 +119,11 @@ def open_step(
     entry = state.recorded_entry(op_id, _STEP, sub_type, name, parent_id, name_inferred=inferred)
     if entry is None:
         return None, OpenStep(op_id, parent_id, name, config, serdes, sub_type)
-    if type(entry) is dict and entry["status"] == _SUCCEEDED:
-        # A success straight from the invocation input, read off its record: the replay's hot path.
-        record = entry.get("step_details")
-        result = record.get("result") if record else None
-        return deserialize(serdes, result, op_id, state.arn), None
+    status = state.status(op_id)
+    if status == _SUCCEEDED:  # the replay's hot path: the result read off the entry, no model built
+        return deserialize(serdes, detail(entry, "step_details", "result"), op_id, state.arn), None
     op = state.operations[op_id]
-    status = op.status
     details = op.step_details
-    if status == _SUCCEEDED:
-        return deserialize(serdes, details.result if details else None, op_id, state.arn), None
     if status == _FAILED:
         raise operation_error(StepError, details.error if details else None, operation_id=op_id, name=name)
     if status == _PENDING:

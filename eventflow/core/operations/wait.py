@@ -9,24 +9,30 @@ from __future__ import annotations
 from eventflow.core.effects import Flush, Plan
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
+from eventflow.core.updates import updater
 from eventflow.errors import SuspendExecution
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import OperationUpdate, WaitOptions
+from eventflow.events.wire import WaitOptions
 
 
 def wait_plan(state: ExecutionState, scope: Scope, seconds: int, name: str | None) -> Plan[None]:
+    """Wait ``seconds`` (a whole number, at least 1: `eventflow.durations.to_seconds` checked it).
+
+    Reads only statuses, never the operation's model: a wait builds nothing a cold process would pay
+    pydantic's first schema generation for.
+    """
     op_id = scope.next_id()
-    op = state.recorded(op_id, OperationType.WAIT, OperationSubType.WAIT, name, scope.parent_id)
-    if op is None:
-        state.emit(
-            OperationUpdate(
-                id=op_id, parent_id=scope.parent_id, name=name, type=OperationType.WAIT,
-                sub_type=OperationSubType.WAIT, action=OperationAction.START,
-                wait_options=WaitOptions(wait_seconds=seconds),
-            )
-        )
+    entry = state.recorded_entry(op_id, OperationType.WAIT, _WAIT_SUB_TYPE, name, scope.parent_id)
+    if entry is None:
+        update = updater(op_id, scope.parent_id, name, OperationType.WAIT, _WAIT_SUB_TYPE)
+        # Built unvalidated: ``seconds`` is already the int the field declares.
+        options = WaitOptions.model_construct(wait_seconds=seconds)
+        state.emit(update(OperationAction.START, wait_options=options))
         yield Flush(state)
-        op = state.operations.get(op_id)
-    if op is not None and op.status in (OperationStatus.SUCCEEDED, OperationStatus.CANCELLED):
+    if state.status(op_id) in _DONE:
         return
     raise SuspendExecution(f"wait {name or op_id} for {seconds} s")
+
+
+_WAIT_SUB_TYPE = str(OperationSubType.WAIT)
+_DONE = (OperationStatus.SUCCEEDED, OperationStatus.CANCELLED)
