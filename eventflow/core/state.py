@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from eventflow.core.batching import split_batches
 from eventflow.core.operation_table import Entry, OperationTable
 from eventflow.errors import InvalidInputError, NonDeterministicExecutionError
-from eventflow.events.emitted import AnyUpdate
+from eventflow.events.emitted import AnyUpdate, as_update
 from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
 from eventflow.events.log import EventLog
 from eventflow.events.wire import Operation
@@ -164,15 +164,17 @@ class ExecutionState:
         status = self._status
         previous = status.get(op_id, NEW)
         try:
-            status[op_id] = FLAT_TRANSITIONS[op_type, previous, update.action]
-        except KeyError:  # not a legal move: let the table say which state and which trigger
-            next_state(op_type, previous, update.action, op_id=op_id)
-            raise
+            following = FLAT_TRANSITIONS[op_type, previous, update.action]
+        except KeyError:  # not a legal move: the table's own error (raised below, unchained) says why
+            following = None
+        if following is None:
+            following = next_state(op_type, previous, update.action, op_id=op_id)
+        status[op_id] = following
         if self.hooks is not None:
             self.hooks.operation_updated(update, previous)
         self._types[op_id] = op_type
         if self.log is not None:
-            self.log.emit(update)
+            self.log.emit(as_update(update))  # the log holds models: what an audit reads
         self.pending.append(update)
 
     def take_batches(self) -> list[list[AnyUpdate]]:

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from eventflow.events.emitted import AnyUpdate
-    from eventflow.events.wire import Operation
+    from eventflow.events.wire import Operation, OperationUpdate
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +25,7 @@ class Recorded:
 class Emitted:
     """An update this invocation emitted, in emission order."""
 
-    update: AnyUpdate
+    update: OperationUpdate
 
 
 LogEntry = Recorded | Emitted
@@ -43,7 +42,7 @@ class EventLog:
     def record(self, operation: Operation) -> None:
         self._entries.append(Recorded(operation))
 
-    def emit(self, update: AnyUpdate) -> None:
+    def emit(self, update: OperationUpdate) -> None:
         self._entries.append(Emitted(update))
 
     def __iter__(self) -> Iterator[LogEntry]:
@@ -52,7 +51,7 @@ class EventLog:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def emitted(self) -> list[AnyUpdate]:
+    def emitted(self) -> list[OperationUpdate]:
         """Every update emitted so far, in order."""
         return [e.update for e in self._entries if isinstance(e, Emitted)]
 
