@@ -239,8 +239,10 @@ class ContextCore:
         payload_serdes: SerDes | None,
         result_serdes: SerDes | None,
     ) -> Plan[Any]:
-        if not function_name:
-            raise InvalidInputError("invoke needs a function name")
+        if not function_name or not isinstance(function_name, str):
+            raise InvalidInputError(f"invoke needs a function name (a non-empty str), got {function_name!r}")
+        if tenant_id is not None and not isinstance(tenant_id, str):
+            raise InvalidInputError(f"invoke's tenant_id must be a string, got {tenant_id!r}")
         return invoke_plan(
             self._state, self._scope, function_name, payload, name, tenant_id=tenant_id,
             payload_serdes=payload_serdes or serdes, result_serdes=result_serdes or serdes,

@@ -231,6 +231,19 @@ def test_an_unserializable_payload_is_a_terminal_serdes_error(service: FakeServi
     assert service.batches == []
 
 
+@pytest.mark.parametrize(
+    ("function_name", "tenant_id", "message"),
+    [(7, None, "function name"), (None, None, "function name"), ("echo", 3, "tenant_id must be a string")],
+)
+def test_a_function_name_or_tenant_that_is_not_a_string_is_invalid_input(
+    service: FakeService, function_name: Any, tenant_id: Any, message: str
+) -> None:
+    output = service.invoke(lambda event, ctx: ctx.invoke(function_name, 1, tenant_id=tenant_id))
+    assert output["Error"]["ErrorType"] == "eventflow.errors.InvalidInputError"
+    assert message in output["Error"]["ErrorMessage"]
+    assert service.batches == []
+
+
 def test_an_empty_function_name_is_invalid_input(service: FakeService) -> None:
     output = service.invoke(lambda event, ctx: ctx.invoke("", 1))
     assert output["Error"]["ErrorType"] == "eventflow.errors.InvalidInputError"

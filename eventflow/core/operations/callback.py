@@ -29,10 +29,12 @@ from eventflow.config import ChildConfig, StepConfig
 from eventflow.core.effects import Flush, Plan
 from eventflow.core.failures import operation_error, type_name
 from eventflow.core.names import resolve_name
+from eventflow.core.operation_table import detail
 from eventflow.core.operations.child import child_plan
 from eventflow.core.operations.step import StepContext, step_plan
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
+from eventflow.core.updates import updater
 from eventflow.errors import (
     CallbackError,
     CallbackSubmitterError,
@@ -42,7 +44,7 @@ from eventflow.errors import (
     SuspendExecution,
 )
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import CallbackOptions, OperationUpdate
+from eventflow.events.wire import CallbackOptions
 from eventflow.ids import child_id
 from eventflow.retry import RetryStrategy
 from eventflow.serdes import SerDes, deserialize
@@ -72,18 +74,19 @@ class CallbackHandle:
 
     def result_plan(self) -> Plan[Any]:
         """The callback's result, its typed error, or `SuspendExecution` while it is unanswered."""
-        op = self.state.operations.get(self.operation_id)
-        status = op.status if op is not None else OperationStatus.STARTED
-        details = op.callback_details if op is not None else None
+        state, op_id = self.state, self.operation_id
+        entry = state.operations.entries.get(op_id)
+        status = state.status(op_id) if entry is not None else OperationStatus.STARTED
         if status == OperationStatus.SUCCEEDED:
-            raw = details.result if details else None
+            raw = detail(entry, "callback_details", "result")  # type: ignore[arg-type]
             if raw is None or self.serdes is None:
                 return raw
-            return deserialize(self.serdes, raw, self.operation_id, self.state.arn)
+            return deserialize(self.serdes, raw, op_id, state.arn)
         if status in (OperationStatus.STARTED, OperationStatus.PENDING, OperationStatus.READY):
-            raise SuspendExecution(f"callback {self.name or self.operation_id} waits for its answer")
+            raise SuspendExecution(f"callback {self.name or op_id} waits for its answer")
         timed_out = status == OperationStatus.TIMED_OUT
         error_cls = CallbackTimeoutError if timed_out else CallbackError
+        details = state.operations[op_id].callback_details
         error = details.error if details else None
         if error is None:  # the service recorded no error: say what happened, in our own words
             message = "the callback timed out" if timed_out else f"the callback ended {status}"
@@ -148,21 +151,18 @@ def callback_plan(
 ) -> Plan[CallbackHandle]:
     """Create the callback (START, acknowledged) or find it recorded; never raises for its outcome."""
     op_id = scope.next_id()
-    op = state.recorded(op_id, OperationType.CALLBACK, OperationSubType.CALLBACK, name, scope.parent_id)
-    if op is None:
-        # Both options always, 0 meaning "none", as the official SDK writes them.
-        state.emit(
-            OperationUpdate(
-                id=op_id, parent_id=scope.parent_id, name=name, type=OperationType.CALLBACK,
-                sub_type=OperationSubType.CALLBACK, action=OperationAction.START,
-                callback_options=CallbackOptions(
-                    timeout_seconds=timeout_seconds, heartbeat_timeout_seconds=heartbeat_timeout_seconds
-                ),
-            )
+    entry = state.recorded_entry(op_id, OperationType.CALLBACK, _CALLBACK_SUB_TYPE, name, scope.parent_id)
+    if entry is None:
+        update = updater(op_id, scope.parent_id, name, OperationType.CALLBACK, _CALLBACK_SUB_TYPE)
+        # Both options always, 0 meaning "none", as the official SDK writes them. Built unvalidated: the
+        # front-ends turned both into whole seconds already.
+        options = CallbackOptions.model_construct(
+            timeout_seconds=timeout_seconds, heartbeat_timeout_seconds=heartbeat_timeout_seconds
         )
+        state.emit(update(OperationAction.START, callback_options=options))
         yield Flush(state)
-        op = state.operations.get(op_id)
-    callback_id = op.callback_details.callback_id if op is not None and op.callback_details else None
+        entry = state.operations.entries.get(op_id)
+    callback_id = detail(entry, "callback_details", "callback_id") if entry is not None else None
     if not callback_id:
         # The callback exists; only the answer that names it was lost or garbled. Retryable: the
         # invocation is retried and reads the id from the recorded operation.
@@ -252,6 +252,7 @@ async def _awaited_to_none(awaitable: Awaitable[Any]) -> None:
     await awaitable
 
 
+_CALLBACK_SUB_TYPE = str(OperationSubType.CALLBACK)
 _ENDED_BY_SERVICE = frozenset({OperationStatus.TIMED_OUT, OperationStatus.CANCELLED, OperationStatus.STOPPED})
 _FAILED = frozenset({OperationStatus.FAILED, OperationStatus.CANCELLED, OperationStatus.STOPPED})
 

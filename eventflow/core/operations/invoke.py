@@ -13,9 +13,11 @@ from typing import Any
 
 from eventflow.core.effects import Flush, Plan
 from eventflow.core.failures import operation_error, type_name
+from eventflow.core.operation_table import detail
 from eventflow.core.operations.child import MAX_PAYLOAD_BYTES
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
+from eventflow.core.updates import updater
 from eventflow.errors import (
     InvokeError,
     InvokeStoppedError,
@@ -24,9 +26,10 @@ from eventflow.errors import (
     SuspendExecution,
 )
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import ChainedInvokeOptions, OperationUpdate
+from eventflow.events.wire import ChainedInvokeOptions
 from eventflow.serdes import DEFAULT_SERDES, SerDes, deserialize, serialize
 
+_SUB_TYPE = str(OperationSubType.CHAINED_INVOKE)
 _ERRORS: dict[str, type[InvokeError]] = {
     OperationStatus.FAILED: InvokeError,
     OperationStatus.TIMED_OUT: InvokeTimeoutError,
@@ -52,32 +55,27 @@ def invoke_plan(
     official SDK's `InvokeConfig.serdes_payload` / `serdes_result`); either defaults to JSON.
     """
     op_id = scope.next_id()
-    op = state.recorded(
-        op_id, OperationType.CHAINED_INVOKE, OperationSubType.CHAINED_INVOKE, name, scope.parent_id
-    )
-    if op is None:
+    entry = state.recorded_entry(op_id, OperationType.CHAINED_INVOKE, _SUB_TYPE, name, scope.parent_id)
+    if entry is None:
         data = serialize(payload_serdes or DEFAULT_SERDES, payload, op_id, state.arn)
         if len(data) > MAX_PAYLOAD_BYTES // 4 and len(data.encode()) > MAX_PAYLOAD_BYTES:
             raise PayloadTooLargeError(
                 f"the payload of invoke {name or op_id} ({function_name}) is {len(data.encode())} bytes; "
                 f"the service takes at most {MAX_PAYLOAD_BYTES}"
             )
-        state.emit(
-            OperationUpdate(
-                id=op_id, parent_id=scope.parent_id, name=name, type=OperationType.CHAINED_INVOKE,
-                sub_type=OperationSubType.CHAINED_INVOKE, action=OperationAction.START, payload=data,
-                chained_invoke_options=ChainedInvokeOptions(function_name=function_name, tenant_id=tenant_id),
-            )
-        )
+        update = updater(op_id, scope.parent_id, name, OperationType.CHAINED_INVOKE, _SUB_TYPE)
+        # Built unvalidated once the two strings are checked: the options model's schema is not built.
+        options = ChainedInvokeOptions.model_construct(function_name=function_name, tenant_id=tenant_id)
+        state.emit(update(OperationAction.START, data, chained_invoke_options=options))
         yield Flush(state)
-        op = state.operations.get(op_id)
-    status = op.status if op is not None else OperationStatus.STARTED
-    details = op.chained_invoke_details if op is not None else None
+        entry = state.operations.entries.get(op_id)
+    status = state.status(op_id) if entry is not None else OperationStatus.STARTED
     if status == OperationStatus.SUCCEEDED:
-        result = details.result if details else None
+        result = detail(entry, "chained_invoke_details", "result")  # type: ignore[arg-type]
         return deserialize(result_serdes or DEFAULT_SERDES, result, op_id, state.arn)
     error_cls = _ERRORS.get(status)
     if error_cls is not None:
+        details = state.operations[op_id].chained_invoke_details
         error = details.error if details else None
         if error is None:  # the service recorded no error: say what happened, in our own words
             raise error_cls(
