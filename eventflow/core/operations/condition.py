@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 from eventflow.core.effects import Call, Flush, Plan
 from eventflow.core.failures import error_object, operation_error
+from eventflow.core.operation_table import detail
 from eventflow.core.operations.step import StepContext
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
@@ -47,7 +48,7 @@ def condition_plan(
     op_id = scope.next_id()
     parent_id = scope.parent_id
     sub_type = OperationSubType.WAIT_FOR_CONDITION
-    op = state.recorded(op_id, OperationType.STEP, sub_type, name, parent_id)
+    entry = state.recorded_entry(op_id, OperationType.STEP, sub_type, name, parent_id)
     serdes = serdes or state.serdes
 
     update = updater(op_id, parent_id, name, OperationType.STEP, sub_type)
@@ -55,20 +56,21 @@ def condition_plan(
     attempt = 1
     recorded_state: str | None = None
     needs_start = True
-    if op is not None:
-        details = op.step_details
-        if op.status == OperationStatus.SUCCEEDED:
-            return deserialize(serdes, details.result if details else None, op_id, state.arn)
-        if op.status in (OperationStatus.PENDING, OperationStatus.STARTED, OperationStatus.READY):
-            if op.status == OperationStatus.PENDING:
+    if entry is not None:
+        status = state.status(op_id)
+        if status == OperationStatus.SUCCEEDED:
+            return deserialize(serdes, detail(entry, "step_details", "result"), op_id, state.arn)
+        if status in (OperationStatus.PENDING, OperationStatus.STARTED, OperationStatus.READY):
+            if status == OperationStatus.PENDING:
                 raise SuspendExecution(f"wait_for_condition {name or op_id} waits for its next check")
             # StepDetails.Attempt counts the checks already made; the RETRY payload is the state.
-            attempt = (details.attempt or 0) + 1 if details else 1
-            recorded_state = details.result if details else None
-            needs_start = op.status != OperationStatus.STARTED
+            attempt = (detail(entry, "step_details", "attempt") or 0) + 1
+            recorded_state = detail(entry, "step_details", "result")
+            needs_start = status != OperationStatus.STARTED
         else:
             # FAILED, and any other terminal status a service might report for a step: the check is
             # over and did not produce a final state.
+            details = state.operations[op_id].step_details
             raise operation_error(
                 WaitForConditionError, details.error if details else None, operation_id=op_id, name=name
             )
