@@ -42,6 +42,7 @@ from eventflow.config import ChildConfig
 from eventflow.core.effects import Enter, Flush, Fork, Plan
 from eventflow.core.failures import error_object, operation_error
 from eventflow.core.names import resolve_name
+from eventflow.core.operation_table import detail
 from eventflow.core.operations.child import MAX_PAYLOAD_BYTES, child_plan
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
@@ -334,24 +335,28 @@ def batch_plan(
     name, inferred = resolve_name(name, fn) if fn is not None else (name, False)
     op_id = scope.next_id()
     parent_id = scope.parent_id
-    op = state.recorded(op_id, OperationType.CONTEXT, spec.sub_type, name, parent_id, name_inferred=inferred)
+    entry = state.recorded_entry(
+        op_id, OperationType.CONTEXT, spec.sub_type, name, parent_id, name_inferred=inferred
+    )
     serdes = _batch_serdes(spec, state)
 
     update = updater(op_id, parent_id, name, OperationType.CONTEXT, spec.sub_type)
 
-    if op is not None:
-        details = op.context_details
-        if op.status == OperationStatus.FAILED:
+    if entry is not None:
+        status = state.status(op_id)
+        if status == OperationStatus.FAILED:
+            details = state.operations[op_id].context_details
             error = details.error if details else None
             raise operation_error(ChildContextError, error, operation_id=op_id, name=name)
-        if op.status == OperationStatus.SUCCEEDED:
-            if details is not None and details.replay_children:
-                return (yield from _rebuild(state, op_id, spec, details.result))
-            if details is None or details.result is None:
+        if status == OperationStatus.SUCCEEDED:
+            recorded = detail(entry, "context_details", "result")
+            if detail(entry, "context_details", "replay_children"):
+                return (yield from _rebuild(state, op_id, spec, recorded))
+            if recorded is None:
                 raise InvalidInputError(
                     f"{spec.sub_type} operation {op_id!r} is SUCCEEDED but its recorded result is missing"
                 )
-            result: BatchResult[Any] = deserialize(serdes, details.result, op_id, state.arn)
+            result: BatchResult[Any] = deserialize(serdes, recorded, op_id, state.arn)
             return result
     else:
         state.emit(update(OperationAction.START))
@@ -508,15 +513,18 @@ def _recorded_item(
     item_id = branch_id(batch_id, index)
     if spec.nesting is NestingType.FLAT:
         return BatchItem(index, BatchItemStatus.STARTED) if child_id(item_id, 1) in state.operations else None
-    op = state.recorded(item_id, OperationType.CONTEXT, spec.item_sub_type, spec.item_name(index), batch_id)
-    if op is None:
+    entry = state.recorded_entry(
+        item_id, OperationType.CONTEXT, spec.item_sub_type, spec.item_name(index), batch_id
+    )
+    if entry is None:
         return None
-    if op.status == OperationStatus.SUCCEEDED:
+    status = state.status(item_id)
+    if status == OperationStatus.SUCCEEDED:
         value = yield from item_plan(state, batch_id, spec, index)  # the recorded result, or its children's
         return BatchItem(index, BatchItemStatus.SUCCEEDED, value)
-    if op.status == OperationStatus.FAILED:
-        error = op.context_details.error if op.context_details else None
-        return BatchItem(index, BatchItemStatus.FAILED, error=error)
+    if status == OperationStatus.FAILED:
+        details = state.operations[item_id].context_details
+        return BatchItem(index, BatchItemStatus.FAILED, error=details.error if details else None)
     return BatchItem(index, BatchItemStatus.STARTED)
 
 
