@@ -60,3 +60,12 @@ def test_every_target_has_a_verdict(report: dict[str, object]) -> None:
 def test_import_timing_runs_in_fresh_interpreters() -> None:
     times = import_seconds({"json": "import json"}, reps=1)
     assert len(times["json"]) == 1 and times["json"][0] >= 0
+
+
+@pytest.mark.parametrize("case", ["new", "replay", "floor_new", "floor_replay"])
+def test_every_instruction_count_case_runs(case: str) -> None:
+    """`python -m benchmarks.instructions` runs each case in a child under callgrind; the child's own
+    mode (what callgrind runs) is exercised here without it."""
+    from benchmarks import instructions
+
+    assert instructions.main(["--child", case, "20", "1"]) == 0
