@@ -624,3 +624,17 @@ def test_epoch_milliseconds_parse_exactly_on_the_fast_path_and_off_it(ms: int) -
     from datetime import UTC, datetime, timedelta
 
     assert parse_timestamp(ms) == datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+
+
+@pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: m.__name__)
+def test_unchecked_builds_what_validation_builds_from_well_typed_values(model: type[WireModel]) -> None:
+    instance = sample(model)
+    values = {name: getattr(instance, name) for name in model.model_fields}
+    built = model.unchecked(**values)
+    assert built == instance
+    assert built.model_fields_set == instance.model_fields_set
+    assert built.to_wire() == instance.to_wire()
+    partial = model.unchecked()  # nothing given: every member at its default, none set
+    assert partial.model_fields_set == set()
+    assert all(getattr(partial, name) == field.get_default(call_default_factory=True)
+               for name, field in model.model_fields.items())

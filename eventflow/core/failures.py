@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from eventflow.errors import OperationError
 from eventflow.events.wire import ErrorObject
@@ -25,17 +25,31 @@ def error_type_name(exc: BaseException) -> str:
 
 
 def error_object(exc: BaseException) -> ErrorObject:
-    """The wire form of an exception. An `OperationError` keeps the error it carries."""
+    """The wire form of an exception. An `OperationError` keeps the error it carries.
+
+    Built unchecked when every member has its declared type (always, but for an `OperationError` made
+    with odd values), so that a cold process's first failure builds no validator.
+    """
     if isinstance(exc, OperationError):
-        return ErrorObject(
-            error_message=exc.message,
-            error_type=exc.error_type,
-            error_data=exc.error_data,
-            stack_trace=exc.stack_trace,
-        )
-    return ErrorObject(
-        error_message=str(exc), error_type=error_type_name(exc), error_data=None, stack_trace=None
-    )
+        values = {
+            "error_message": exc.message,
+            "error_type": exc.error_type,
+            "error_data": exc.error_data,
+            "stack_trace": exc.stack_trace,
+        }
+    else:
+        values = {"error_message": str(exc), "error_type": error_type_name(exc), "error_data": None,
+                  "stack_trace": None}
+    if _well_typed(values):
+        return ErrorObject.unchecked(**values)
+    return ErrorObject(**values)
+
+
+def _well_typed(values: dict[str, Any]) -> bool:
+    trace = values["stack_trace"]
+    return all(
+        value is None or type(value) is str for key, value in values.items() if key != "stack_trace"
+    ) and (trace is None or (type(trace) is list and all(type(line) is str for line in trace)))
 
 
 def operation_error(

@@ -156,7 +156,7 @@ def callback_plan(
         update = updater(op_id, scope.parent_id, name, OperationType.CALLBACK, _CALLBACK_SUB_TYPE)
         # Both options always, 0 meaning "none", as the official SDK writes them. Built unvalidated: the
         # front-ends turned both into whole seconds already.
-        options = CallbackOptions.model_construct(
+        options = CallbackOptions.unchecked(
             timeout_seconds=timeout_seconds, heartbeat_timeout_seconds=heartbeat_timeout_seconds
         )
         state.emit(update(OperationAction.START, callback_options=options))

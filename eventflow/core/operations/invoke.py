@@ -65,7 +65,7 @@ def invoke_plan(
             )
         update = updater(op_id, scope.parent_id, name, OperationType.CHAINED_INVOKE, _SUB_TYPE)
         # Built unvalidated once the two strings are checked: the options model's schema is not built.
-        options = ChainedInvokeOptions.model_construct(function_name=function_name, tenant_id=tenant_id)
+        options = ChainedInvokeOptions.unchecked(function_name=function_name, tenant_id=tenant_id)
         state.emit(update(OperationAction.START, data, chained_invoke_options=options))
         yield Flush(state)
         entry = state.operations.entries.get(op_id)

@@ -202,7 +202,7 @@ def _after_failure(
             update(
                 OperationAction.RETRY,
                 error=error,
-                step_options=StepOptions(next_attempt_delay_seconds=decision.delay_seconds),
+                step_options=_retry_options(decision.delay_seconds),
             )
         )
         yield Flush(state)
@@ -210,6 +210,13 @@ def _after_failure(
     state.emit(update(OperationAction.FAIL, error=error))
     yield Flush(state)
     raise operation_error(StepError, error, operation_id=op_id, name=name) from exc
+
+
+def _retry_options(delay: Any) -> StepOptions:
+    """StepOptions of a RETRY: unchecked for the int a strategy should return, validated otherwise."""
+    if type(delay) is int:
+        return StepOptions.unchecked(next_attempt_delay_seconds=delay)
+    return StepOptions(next_attempt_delay_seconds=delay)
 
 
 __all__ = ["OpenStep", "StepContext", "open_step", "run_step", "step_plan"]

@@ -26,7 +26,7 @@ def wait_plan(state: ExecutionState, scope: Scope, seconds: int, name: str | Non
     if entry is None:
         update = updater(op_id, scope.parent_id, name, OperationType.WAIT, _WAIT_SUB_TYPE)
         # Built unvalidated: ``seconds`` is already the int the field declares.
-        options = WaitOptions.model_construct(wait_seconds=seconds)
+        options = WaitOptions.unchecked(wait_seconds=seconds)
         state.emit(update(OperationAction.START, wait_options=options))
         yield Flush(state)
     if state.status(op_id) in _DONE:
