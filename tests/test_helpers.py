@@ -14,7 +14,7 @@ from eventflow import AsyncDurableContext, DurableContext
 from eventflow.envelope import EnvelopeSerDes
 from eventflow.handler import DurableHandler
 from eventflow.local import LocalService
-from eventflow.testing import IdLabeler, RecordingBackend, render_checkpoints
+from eventflow.testing import DurableHarness, IdLabeler, RecordingBackend, render_checkpoints
 
 seen: list[tuple[datetime, float, uuid.UUID]] = []
 
@@ -34,12 +34,8 @@ async def async_handler(event: Any, ctx: AsyncDurableContext) -> Any:
 
 
 def _run(fn: Any, **options: Any) -> tuple[LocalService, RecordingBackend, Any]:
-    service = LocalService()
-    recorder = RecordingBackend(service)
-    service.register("fn", DurableHandler(fn, recorder, **options))
-    execution = service.start_execution("fn", {})
-    service.run(execution.arn)
-    return service, recorder, execution
+    run = DurableHarness().run(DurableHandler(fn, None, **options), {})
+    return run.service, run.recorder, run.execution
 
 
 @pytest.mark.parametrize("fn", [sync_handler, async_handler])

@@ -23,7 +23,7 @@ from eventflow.events.wire import ErrorObject
 from eventflow.handler import DurableHandler
 from eventflow.local import LocalService
 from eventflow.serdes import JsonSerDes, PydanticSerDes, SerDesContext, deserialize, round_trip, serialize
-from eventflow.testing import IdLabeler, RecordingBackend, render_checkpoints
+from eventflow.testing import DurableHarness, IdLabeler, RecordingBackend, render_checkpoints
 
 CTX = SerDesContext("op-1", "arn:test")
 ENVELOPE = EnvelopeSerDes()
@@ -190,12 +190,8 @@ EXPECTED_CHECKPOINTS = """\
 
 
 def _run(fn: Any, **options: Any) -> tuple[LocalService, RecordingBackend, Any]:
-    service = LocalService()
-    recorder = RecordingBackend(service)
-    service.register("fn", DurableHandler(fn, recorder, **options))
-    execution = service.start_execution("fn", {})
-    service.run(execution.arn)
-    return service, recorder, execution
+    run = DurableHarness().run(DurableHandler(fn, None, **options), {})
+    return run.service, run.recorder, run.execution
 
 
 @pytest.mark.parametrize("fn", [sync_models, async_models])
