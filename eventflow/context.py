@@ -120,8 +120,7 @@ class DurableContext(ContextCore):
         serdes: SerDes | None = None,
     ) -> T:
         """Run ``fn(step_context)`` as a checkpointed, retried step and return its result."""
-        if retry is not None or semantics is not None or serdes is not None:
-            config = self._step_config(config, retry, semantics, serdes)
+        config = self._step_config(config, retry, semantics, serdes)
         # Opened without a plan: a replayed step returns here; only an attempt that runs drives one.
         value, opened = open_step(self._state, self._scope, fn, name, config)
         if opened is None:
