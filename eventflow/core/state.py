@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from eventflow.core.batching import split_batches
-from eventflow.core.operation_table import Entry, OperationTable
+from eventflow.core.operation_table import Entry, OperationTable, detail
 from eventflow.errors import InvalidInputError, NonDeterministicExecutionError
 from eventflow.events.emitted import AnyUpdate, as_update
 from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
@@ -80,11 +80,8 @@ class ExecutionState:
     def input_payload(self) -> str | None:
         """The user's event as the execution recorded it (`ExecutionDetails.InputPayload`)."""
         entry = self.operations.entries[self.execution_id]
-        if type(entry) is dict:
-            details = entry.get("execution_details")
-            return details.get("input_payload") if details else None
-        details_model = entry.execution_details  # type: ignore[union-attr]
-        return details_model.input_payload if details_model else None
+        payload: str | None = detail(entry, "execution_details", "input_payload")
+        return payload
 
     # -- replay -----------------------------------------------------------------------------------
 

@@ -151,9 +151,11 @@ def callback_plan(
 ) -> Plan[CallbackHandle]:
     """Create the callback (START, acknowledged) or find it recorded; never raises for its outcome."""
     op_id = scope.next_id()
-    entry = state.recorded_entry(op_id, OperationType.CALLBACK, _CALLBACK_SUB_TYPE, name, scope.parent_id)
+    entry = state.recorded_entry(
+        op_id, OperationType.CALLBACK, OperationSubType.CALLBACK, name, scope.parent_id
+    )
     if entry is None:
-        update = updater(op_id, scope.parent_id, name, OperationType.CALLBACK, _CALLBACK_SUB_TYPE)
+        update = updater(op_id, scope.parent_id, name, OperationType.CALLBACK, OperationSubType.CALLBACK)
         # Both options always, 0 meaning "none", as the official SDK writes them. Built unvalidated: the
         # front-ends turned both into whole seconds already.
         options = CallbackOptions.unchecked(
@@ -252,7 +254,6 @@ async def _awaited_to_none(awaitable: Awaitable[Any]) -> None:
     await awaitable
 
 
-_CALLBACK_SUB_TYPE = str(OperationSubType.CALLBACK)
 _ENDED_BY_SERVICE = frozenset({OperationStatus.TIMED_OUT, OperationStatus.CANCELLED, OperationStatus.STOPPED})
 _FAILED = frozenset({OperationStatus.FAILED, OperationStatus.CANCELLED, OperationStatus.STOPPED})
 

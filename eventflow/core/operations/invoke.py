@@ -29,7 +29,6 @@ from eventflow.events.enums import OperationAction, OperationStatus, OperationSu
 from eventflow.events.wire import ChainedInvokeOptions
 from eventflow.serdes import DEFAULT_SERDES, SerDes, deserialize, serialize
 
-_SUB_TYPE = str(OperationSubType.CHAINED_INVOKE)
 _ERRORS: dict[str, type[InvokeError]] = {
     OperationStatus.FAILED: InvokeError,
     OperationStatus.TIMED_OUT: InvokeTimeoutError,
@@ -55,7 +54,9 @@ def invoke_plan(
     official SDK's `InvokeConfig.serdes_payload` / `serdes_result`); either defaults to JSON.
     """
     op_id = scope.next_id()
-    entry = state.recorded_entry(op_id, OperationType.CHAINED_INVOKE, _SUB_TYPE, name, scope.parent_id)
+    entry = state.recorded_entry(
+        op_id, OperationType.CHAINED_INVOKE, OperationSubType.CHAINED_INVOKE, name, scope.parent_id
+    )
     if entry is None:
         data = serialize(payload_serdes or DEFAULT_SERDES, payload, op_id, state.arn)
         if len(data) > MAX_PAYLOAD_BYTES // 4 and len(data.encode()) > MAX_PAYLOAD_BYTES:
@@ -63,7 +64,9 @@ def invoke_plan(
                 f"the payload of invoke {name or op_id} ({function_name}) is {len(data.encode())} bytes; "
                 f"the service takes at most {MAX_PAYLOAD_BYTES}"
             )
-        update = updater(op_id, scope.parent_id, name, OperationType.CHAINED_INVOKE, _SUB_TYPE)
+        update = updater(
+            op_id, scope.parent_id, name, OperationType.CHAINED_INVOKE, OperationSubType.CHAINED_INVOKE
+        )
         # Built unvalidated once the two strings are checked: the options model's schema is not built.
         options = ChainedInvokeOptions.unchecked(function_name=function_name, tenant_id=tenant_id)
         state.emit(update(OperationAction.START, data, chained_invoke_options=options))

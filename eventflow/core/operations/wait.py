@@ -22,9 +22,9 @@ def wait_plan(state: ExecutionState, scope: Scope, seconds: int, name: str | Non
     pydantic's first schema generation for.
     """
     op_id = scope.next_id()
-    entry = state.recorded_entry(op_id, OperationType.WAIT, _WAIT_SUB_TYPE, name, scope.parent_id)
+    entry = state.recorded_entry(op_id, OperationType.WAIT, OperationSubType.WAIT, name, scope.parent_id)
     if entry is None:
-        update = updater(op_id, scope.parent_id, name, OperationType.WAIT, _WAIT_SUB_TYPE)
+        update = updater(op_id, scope.parent_id, name, OperationType.WAIT, OperationSubType.WAIT)
         # Built unvalidated: ``seconds`` is already the int the field declares.
         options = WaitOptions.unchecked(wait_seconds=seconds)
         state.emit(update(OperationAction.START, wait_options=options))
@@ -34,5 +34,4 @@ def wait_plan(state: ExecutionState, scope: Scope, seconds: int, name: str | Non
     raise SuspendExecution(f"wait {name or op_id} for {seconds} s")
 
 
-_WAIT_SUB_TYPE = str(OperationSubType.WAIT)
 _DONE = (OperationStatus.SUCCEEDED, OperationStatus.CANCELLED)
