@@ -1,12 +1,15 @@
 """The asyncio front-end: `AsyncDurableContext` and the driver that awaits plan effects.
 
-Same plans as the sync front-end; the driver awaits async step functions, async backends, and
-serialises checkpoints so that concurrent branches share one token chain in order.
+Same plans as the sync front-end; the driver awaits async step functions and async backends (a sync-only
+backend's calls run in a thread), and checkpoints through the state's `CheckpointScheduler`: tasks that
+flush while a call is in flight wait for it and share the next one (group commit), so that concurrent
+branches and ``asyncio.gather``-ed steps share one token chain in order and a few calls.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import uuid
 from collections import deque
@@ -36,18 +39,20 @@ U = TypeVar("U")
 class AsyncDriver:
     """Runs plans to completion, awaiting their I/O."""
 
-    __slots__ = ("_abackend", "_checkpointing", "_doomed", "_lock", "backend")
+    __slots__ = ("_abackend", "_background", "_call_done", "_checkpointing", "_doomed", "backend")
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self._lock = asyncio.Lock()
         # Checked once: isinstance against a runtime-checkable Protocol costs more than a checkpoint
         # into a fast backend, and `_flush` runs once per item of a map.
         self._abackend: AsyncBackend | None = backend if isinstance(backend, AsyncBackend) else None
-        # The task inside a checkpoint call (they are serialised by the lock), and item tasks to cancel
-        # once their checkpoint call is over: cancelling one mid-call would lose the token it consumed.
+        # The end of the call in flight, which flushes waiting for it await; the task making the call,
+        # and item tasks to cancel once their call is over: cancelling one mid-call would lose the token
+        # it consumed.
+        self._call_done: asyncio.Future[None] | None = None
         self._checkpointing: asyncio.Task[Any] | None = None
         self._doomed: set[asyncio.Task[Any]] = set()
+        self._background: set[asyncio.Task[Any]] = set()  # calls a linger's expiry started
 
     async def run(self, plan: Plan[T]) -> T:
         send, throw = plan.send, plan.throw
@@ -69,6 +74,8 @@ class AsyncDriver:
             await self._flush(effect.state)
             return None
         if type(effect) is Call:
+            if effect.linger is not None:
+                self._linger(effect.linger)
             result = effect.fn(effect.arg)
             if type(result) in PLAIN_RESULTS:  # a sync step function's usual result: skip the ABC check
                 return result
@@ -135,22 +142,67 @@ class AsyncDriver:
         return fork.finish(index, value, None)
 
     async def _flush(self, state: ExecutionState) -> None:
-        # Take the batches under the lock: a flush that finds its updates already in flight elsewhere
-        # must still wait for their acknowledgement before it returns.
-        async with self._lock:
-            self._checkpointing = asyncio.current_task()
-            try:
-                for batch in state.take_batches():
-                    if self._abackend is not None:
-                        result = await self._abackend.acheckpoint(state.arn, state.token, batch)
-                    else:
-                        result = self.backend.checkpoint(state.arn, state.token, batch)
-                    state.acknowledge(result.token, result.operations)
-            finally:
-                self._checkpointing = None
+        await self._pump(state, state.checkpoints.target())
         if self._doomed and (task := asyncio.current_task()) in self._doomed:
             self._doomed.discard(task)
             raise asyncio.CancelledError
+
+    async def _pump(self, state: ExecutionState, target: int | None) -> None:
+        """Make the calls that are due until ``target`` is acknowledged, waiting while another task's call
+        is in flight; then go on with whatever else is due unless another task waits to take it
+        (``target=None``: a linger's expiry, only what is due). As `SyncDriver._pump`, with futures."""
+        checkpoints = state.checkpoints
+        while True:
+            if target is None or checkpoints.done(target):
+                if checkpoints.waiters or (batch := checkpoints.next_call()) is None:
+                    return
+            elif (batch := checkpoints.next_call()) is None:
+                assert self._call_done is not None  # nothing due for us: a call is in flight
+                checkpoints.waiters += 1
+                try:
+                    await asyncio.shield(self._call_done)  # a waiter's cancellation leaves the call be
+                finally:
+                    checkpoints.waiters -= 1
+                continue
+            call_done = self._call_done = asyncio.get_running_loop().create_future()
+            self._checkpointing = asyncio.current_task()
+            try:
+                if self._abackend is not None:
+                    result = await self._abackend.acheckpoint(state.arn, state.token, batch)
+                else:
+                    result = await asyncio.to_thread(self.backend.checkpoint, state.arn, state.token, batch)
+                with state.lock:
+                    state.acknowledge(result.token, result.operations)
+            except BaseException as exc:
+                checkpoints.failed(exc)
+                raise
+            else:
+                checkpoints.ended()
+            finally:
+                self._checkpointing = None
+                call_done.set_result(None)
+
+    def _linger(self, state: ExecutionState) -> None:
+        """User code starts with updates queued: arm the timer that sends them if it runs long."""
+        loop = asyncio.get_running_loop()
+        when = state.checkpoints.linger_deadline(loop.time())
+        if when is not None:
+            loop.call_at(when, self._expire, state)
+
+    def _expire(self, state: ExecutionState) -> None:
+        """The linger timer fired: re-arm, or send what is queued in a task of its own."""
+        loop = asyncio.get_running_loop()
+        again = state.checkpoints.expire(loop.time())
+        if again is not None:
+            loop.call_at(again, self._expire, state)
+        elif state.checkpoints.in_flight is None:
+            task = loop.create_task(self._send_due(state))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _send_due(self, state: ExecutionState) -> None:
+        with contextlib.suppress(Exception):  # recorded as broken; the next operation raises it
+            await self._pump(state, None)
 
 
 class AsyncDurableContext(ContextCore):

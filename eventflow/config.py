@@ -14,11 +14,14 @@ from eventflow.serdes import SerDes
 class StepSemantics(StrEnum):
     """How often a step's code may run per retry when an invocation dies mid-step.
 
-    Both checkpoint START before the code runs (unless `StepConfig.batch_start`); they differ in what a
-    replay does with an attempt it finds STARTED, i.e. one a crash cut off.
-    AT_LEAST_ONCE_PER_RETRY: the attempt runs again.
-    AT_MOST_ONCE_PER_RETRY: the attempt is not run again and counts as a failed attempt (the retry
-    strategy decides what follows); START is always acknowledged first, even with ``batch_start``.
+    They differ in when START is checkpointed, and in what a replay does with an attempt it finds STARTED,
+    i.e. one a crash cut off.
+    AT_LEAST_ONCE_PER_RETRY: START travels with the attempt's outcome in one call, or goes out while the
+    code runs once it has run past a short linger (`eventflow.core.scheduler.START_LINGER_SECONDS`); an
+    interrupted attempt runs again.
+    AT_MOST_ONCE_PER_RETRY: START is acknowledged before the code runs, even with ``batch_start``; an
+    interrupted attempt is not run again and counts as a failed attempt (the retry strategy decides what
+    follows).
     """
 
     AT_LEAST_ONCE_PER_RETRY = "AT_LEAST_ONCE_PER_RETRY"
@@ -29,10 +32,10 @@ class StepSemantics(StrEnum):
 class StepConfig:
     """Options of `step`. ``retry_strategy=None`` uses `RetryPresets.default()`.
 
-    By default every attempt's START is checkpointed before the step's code runs, as the service and the
-    official SDK record it: a sandbox that dies mid-step leaves the attempt on record. ``batch_start=True``
-    (at-least-once steps only) sends START together with the completion instead, saving one checkpoint
-    call per step at the price of that trace.
+    An at-least-once attempt's START rides with its completion (one checkpoint call per step, as the
+    official SDK's non-blocking START gives); an attempt still running after the linger sends START while
+    it runs, so a long attempt is on record and a sandbox that dies mid-step leaves StepStarted.
+    ``batch_start=True`` (at-least-once steps only) never sends START alone, however long the code runs.
     """
 
     retry_strategy: RetryStrategy | None = None

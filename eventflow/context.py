@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import inspect
+import threading
+import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -21,6 +27,7 @@ from eventflow.core.state import ExecutionState
 from eventflow.errors import SuspendExecution
 from eventflow.retry import RetryStrategy
 from eventflow.serdes import SerDes
+from eventflow.timer import call_at
 from eventflow.waits import WaitStrategy
 
 T = TypeVar("T")
@@ -28,7 +35,13 @@ U = TypeVar("U")
 
 
 class SyncDriver:
-    """Runs plans to completion, doing their I/O with blocking calls on a `Backend`."""
+    """Runs plans to completion, doing their I/O with blocking calls on a `Backend`.
+
+    Checkpoints go through the state's `CheckpointScheduler` under the state's lock: whichever thread
+    flushes while no call is in flight makes the next call, and threads that flush meanwhile wait for it
+    and share the one after (group commit). Map and parallel items run on a pool of threads that lives
+    for the batch, at most the batch's ``max_concurrency`` at once (`_fork`).
+    """
 
     __slots__ = ("backend",)
 
@@ -46,18 +59,20 @@ class SyncDriver:
                 return stop.value  # type: ignore[no-any-return]
             value, error = None, None
             try:
+                decided = _item.batch_decided
+                if decided is not None and decided.is_set():
+                    raise _ItemCancelled  # its batch is decided: the item stops at its next effect
                 value = self._perform(effect)
             except BaseException as exc:  # handed back to the plan, which decides
                 error = exc
 
     def _perform(self, effect: Effect) -> Any:
         if type(effect) is Flush:
-            state = effect.state
-            for batch in state.take_batches():
-                result = self.backend.checkpoint(state.arn, state.token, batch)
-                state.acknowledge(result.token, result.operations)
+            self._flush(effect.state)
             return None
         if type(effect) is Call:
+            if effect.linger is not None:
+                self._linger(effect.linger)
             result = effect.fn(effect.arg)
             # A step function's usual result is a plain value: skip the call that rules out awaitables.
             return result if type(result) in PLAIN_RESULTS else _not_awaitable(result, effect.fn)
@@ -70,23 +85,166 @@ class SyncDriver:
             return self._fork(effect)
         raise TypeError(f"unknown effect {effect!r}")
 
-    def _fork(self, fork: Fork) -> None:
-        """Run a batch's items one after another in this thread: no thread per item.
+    # -- checkpoints ------------------------------------------------------------------------------
 
-        An item that suspends (a wait, callback or retry inside it) returns its slot to nobody and the
-        next admitted one starts; the plan decides what is admitted and when the batch is done.
+    def _flush(self, state: ExecutionState) -> None:
+        with state.lock:
+            self._pump(state, state.checkpoints.target())
+
+    def _pump(self, state: ExecutionState, target: int | None) -> None:
+        """Make the calls that are due until ``target`` is acknowledged, waiting while another thread's
+        call is in flight; then go on with whatever else is due (a linger's expiry) unless another thread
+        waits to take it. ``target=None`` (the linger timer) only sends what is due. Called, and returns,
+        with ``state.lock`` held; the lock is released for the call itself."""
+        lock, checkpoints = state.lock, state.checkpoints
+        while True:
+            if target is None or checkpoints.done(target):
+                if checkpoints.waiters or (batch := checkpoints.next_call()) is None:
+                    return
+            elif (batch := checkpoints.next_call()) is None:
+                checkpoints.waiters += 1
+                lock.wait()  # another thread's call is in flight; its end notifies
+                checkpoints.waiters -= 1
+                continue
+            token = state.token
+            lock.release()
+            try:
+                result = self.backend.checkpoint(state.arn, token, batch)
+            except BaseException as exc:
+                lock.acquire()
+                self._end_call(state, exc)
+                raise
+            lock.acquire()
+            try:
+                state.acknowledge(result.token, result.operations)
+            except BaseException as exc:
+                self._end_call(state, exc)
+                raise
+            self._end_call(state, None)
+
+    @staticmethod
+    def _end_call(state: ExecutionState, error: BaseException | None) -> None:
+        checkpoints = state.checkpoints
+        if error is None:
+            checkpoints.ended()
+        else:
+            checkpoints.failed(error)
+        if checkpoints.waiters:
+            state.lock.notify_all()
+
+    def _linger(self, state: ExecutionState) -> None:
+        """User code starts with updates queued: arm the timer that sends them if it runs long."""
+        with state.lock:
+            when = state.checkpoints.linger_deadline(time.monotonic())
+        if when is not None:
+            call_at(when, functools.partial(self._expire, state))
+
+    def _expire(self, state: ExecutionState) -> None:
+        """The linger timer fired (in the timer thread): re-arm, or send what is queued."""
+        with state.lock:
+            again = state.checkpoints.expire(time.monotonic())
+            if again is None:
+                try:
+                    self._pump(state, None)
+                except BaseException:
+                    return
+        if again is not None:
+            call_at(again, functools.partial(self._expire, state))
+
+    # -- map and parallel -------------------------------------------------------------------------
+
+    def _fork(self, fork: Fork) -> None:
+        """Run a batch's items, at most ``fork.limit`` at once, on a pool of threads that lives for the
+        batch; with a limit of 1 they run one after another in this thread, as they always did.
+
+        This thread alone asks the plan (admit, start, finish); workers only run item plans, each in a
+        copy of this thread's context variables. An item that suspends (a wait, callback or retry in it)
+        frees its thread; the plan decides whether its slot is free. Once the batch is decided, items
+        still running stop at their next durable operation (their updates so far stay queued and are
+        sent), and the batch returns when every worker has stopped.
         """
         admit, start, finish = fork.admit, fork.start, fork.finish
-        while (index := admit()) is not None:
-            plan = start(index)
+        workers = min(fork.limit, MAX_BATCH_THREADS)
+        if workers <= 1:
+            while (index := admit()) is not None:
+                plan = start(index)
+                try:
+                    value = self.run(plan)
+                except (Exception, SuspendExecution) as exc:
+                    stop = finish(index, None, exc)
+                else:
+                    stop = finish(index, value, None)
+                if stop:
+                    return
+            return
+
+        done = threading.Condition(threading.Lock())
+        outcomes: deque[tuple[int, Any, BaseException | None]] = deque()
+        cancelled = threading.Event()
+        running = 0
+
+        def work(index: int, plan: Plan[Any]) -> None:
+            _item.batch_decided = cancelled
+            outcome: tuple[int, Any, BaseException | None]
             try:
-                value = self.run(plan)
-            except (Exception, SuspendExecution) as exc:
-                stop = finish(index, None, exc)
-            else:
-                stop = finish(index, value, None)
-            if stop:
-                return
+                outcome = (index, self.run(plan), None)
+            except BaseException as exc:
+                outcome = (index, None, exc)
+            finally:
+                _item.batch_decided = None
+            with done:
+                outcomes.append(outcome)
+                done.notify()
+
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eventflow-item")
+        try:
+            decided = False
+            while True:
+                while outcomes:
+                    with done:
+                        index, value, error = outcomes.popleft()
+                    running -= 1
+                    if isinstance(error, _ItemCancelled):
+                        continue
+                    if isinstance(error, Exception | SuspendExecution):
+                        decided = finish(index, None, error) or decided
+                    elif error is not None:
+                        raise error  # KeyboardInterrupt and the like: not an item's outcome
+                    else:
+                        decided = finish(index, value, None) or decided
+                if decided:
+                    return
+                if running < workers and (index := admit()) is not None:
+                    plan = start(index)
+                    running += 1
+                    pool.submit(contextvars.copy_context().run, work, index, plan)
+                    continue
+                if not running:
+                    return
+                with done:
+                    while not outcomes:
+                        done.wait()
+        finally:
+            cancelled.set()
+            pool.shutdown(wait=True)
+
+
+MAX_BATCH_THREADS = 32
+"""Threads one sync map or parallel runs at most, whatever its max_concurrency (as the official SDK's
+pool, ``min(32, cpus + 4)``, bounds an unlimited batch); items past it wait for a free thread."""
+
+
+class _ItemCancelled(BaseException):
+    """Raised into an item's plan once its batch is decided; not an outcome (plans do not catch it)."""
+
+
+class _ItemThread(threading.local):
+    """What a worker thread knows about the item it runs: its batch's "decided" event."""
+
+    batch_decided: threading.Event | None = None
+
+
+_item = _ItemThread()
 
 
 def _not_awaitable(result: Any, fn: Callable[..., Any]) -> Any:

@@ -62,6 +62,24 @@ class CheckpointError(DurableError):
         super().__init__(message)
 
 
+class UnexpectedStatusError(CheckpointError):
+    """The service reported a status the operation's state machine cannot reach from where it is.
+
+    The invocation's view and the service's disagree; the invocation stops checkpointing (see
+    `eventflow.core.scheduler`), and Lambda's retry starts over from the service's state."""
+
+    def __init__(self, *, op_id: str, op_type: str, status: str, reported: str) -> None:
+        self.op_id = op_id
+        self.op_type = op_type
+        self.status = status
+        self.reported = reported
+        super().__init__(
+            f"the service reported {op_type} operation {op_id!r} as {reported}, which its state machine "
+            f"cannot reach from {status}",
+            code="UnexpectedStatus",
+        )
+
+
 class OperationError(DurableError):
     """A durable operation ended in failure. Raised the same way on the first run and on every replay.
 

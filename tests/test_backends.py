@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from eventflow import CheckpointError, StepConfig, durable_execution
+from eventflow import CheckpointError, DurableContext, StepConfig, durable_execution
 from eventflow.backends.aws import LambdaBackend
 from eventflow.core.batching import MAX_BATCH_UPDATES, split_batches
 from eventflow.events.enums import OperationAction, OperationType
@@ -41,44 +41,37 @@ def invocation(ops: list[dict[str, Any]] | None = None, marker: str | None = Non
 
 
 def test_a_handler_checkpoints_through_boto3_with_the_token_chain() -> None:
+    """Each step's START travels with its completion; the second call uses the token the first returned."""
     lam = client()
-    step_id = "1ced8f5be2db23a6513eba4d819c73806424748a7bc6fa0d792cc1c7d1775a97"
+    first = "1ced8f5be2db23a6513eba4d819c73806424748a7bc6fa0d792cc1c7d1775a97"
+    second = "c5faca15ac2f93578b39ef4b6bbb871bdedce4ddd584fd31f0bb66fade3947e6"
+
+    def step_updates(op_id: str, name: str, payload: str) -> list[dict[str, str]]:
+        start = {"Id": op_id, "Type": "STEP", "SubType": "Step", "Action": "START", "Name": name}
+        return [start, {**start, "Action": "SUCCEED", "Payload": payload}]
+
     with Stubber(lam) as stub:
-        stub.add_response(
-            "checkpoint_durable_execution",
-            {"CheckpointToken": "t1", "NewExecutionState": {"Operations": []}},
-            {
-                "DurableExecutionArn": ARN,
-                "CheckpointToken": "t0",
-                "ClientToken": ANY,
-                "Updates": [
-                    {"Id": step_id, "Type": "STEP", "SubType": "Step", "Action": "START", "Name": "double"},
-                ],
-            },
-        )
-        stub.add_response(
-            "checkpoint_durable_execution",
-            {"CheckpointToken": "t2", "NewExecutionState": {"Operations": []}},
-            {
-                "DurableExecutionArn": ARN,
-                "CheckpointToken": "t1",
-                "ClientToken": ANY,
-                "Updates": [
-                    {
-                        "Id": step_id,
-                        "Type": "STEP",
-                        "SubType": "Step",
-                        "Action": "SUCCEED",
-                        "Name": "double",
-                        "Payload": "4",
-                    },
-                ],
-            },
-        )
-        handler = durable_execution(backend=LambdaBackend(lam))(
-            lambda event, ctx: ctx.step(lambda _: event["n"] * 2, name="double")
-        )
-        assert handler(invocation(), None) == {"Status": "SUCCEEDED", "Result": "4"}
+        for token, next_token, updates in (
+            ("t0", "t1", step_updates(first, "double", "4")),
+            ("t1", "t2", step_updates(second, "again", "8")),
+        ):
+            stub.add_response(
+                "checkpoint_durable_execution",
+                {"CheckpointToken": next_token, "NewExecutionState": {"Operations": []}},
+                {
+                    "DurableExecutionArn": ARN,
+                    "CheckpointToken": token,
+                    "ClientToken": ANY,
+                    "Updates": updates,
+                },
+            )
+
+        def workflow(event: Any, ctx: DurableContext) -> int:
+            doubled = ctx.step(lambda _: event["n"] * 2, name="double")
+            return ctx.step(lambda _: doubled * 2, name="again")
+
+        handler = durable_execution(backend=LambdaBackend(lam))(workflow)
+        assert handler(invocation(), None) == {"Status": "SUCCEEDED", "Result": "8"}
         stub.assert_no_pending_responses()
 
 

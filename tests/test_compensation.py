@@ -80,18 +80,18 @@ def _run(fn: Any, event: Any) -> tuple[LocalService, RecordingBackend, Any]:
 
 SAGA_CHECKPOINTS = """\
 #1 START   root/1 step "a"
-#2 SUCCEED root/1 step "a" payload=1
-#3 START   root/2 step "b"
-#4 SUCCEED root/2 step "b" payload=2
-#5 START   root/3 wait WaitSeconds=1
-#6 START   root/4 step "c"
-#7 FAIL    root/4 step "c" error=ZeroDivisionError: division by zero
-#8 START   root/5 compensation "compensations"
-#8 START   root/5/1 step "undo_b"
-#9 SUCCEED root/5/1 step "undo_b" payload=null
-#10 START   root/5/2 step "undo_a"
-#11 SUCCEED root/5/2 step "undo_a" payload=null
-#12 SUCCEED root/5 compensation "compensations" payload={"compensated":["undo_b","undo_a"],"failed":[]}
+#1 SUCCEED root/1 step "a" payload=1
+#2 START   root/2 step "b"
+#2 SUCCEED root/2 step "b" payload=2
+#3 START   root/3 wait WaitSeconds=1
+#4 START   root/4 step "c"
+#4 FAIL    root/4 step "c" error=ZeroDivisionError: division by zero
+#5 START   root/5 compensation "compensations"
+#5 START   root/5/1 step "undo_b"
+#5 SUCCEED root/5/1 step "undo_b" payload=null
+#6 START   root/5/2 step "undo_a"
+#6 SUCCEED root/5/2 step "undo_a" payload=null
+#7 SUCCEED root/5 compensation "compensations" payload={"compensated":["undo_b","undo_a"],"failed":[]}
 """
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -180,7 +181,7 @@ def test_with_batch_start_start_is_acknowledged_before_user_code_only_at_most_on
 
 
 @pytest.mark.parametrize("semantics", list(StepSemantics))
-def test_by_default_start_is_acknowledged_before_user_code_for_both_semantics(
+def test_by_default_start_rides_with_a_quick_completion_unless_at_most_once(
     run_handler: Any, semantics: StepSemantics
 ) -> None:
     def handler(event: Any, ctx: DurableContext) -> int:
@@ -188,7 +189,10 @@ def test_by_default_start_is_acknowledged_before_user_code_for_both_semantics(
 
     run = run_handler(handler)
     shapes = [[u.action.value for u in batch] for batch in run.recorder.batches]
-    assert shapes == [["START"], ["SUCCEED"]]
+    if semantics is StepSemantics.AT_MOST_ONCE_PER_RETRY:
+        assert shapes == [["START"], ["SUCCEED"]]  # acknowledged before the code runs
+    else:
+        assert shapes == [["START", "SUCCEED"]]  # one round trip
 
 
 class Crash(BaseException):
@@ -250,29 +254,48 @@ def test_interrupted_at_least_once_step_runs_again(run_handler: Any) -> None:
     assert execution.result == '"ran"'
 
 
-@pytest.mark.parametrize("batch_start", [False, True])
-def test_a_sandbox_dying_mid_step_leaves_the_start_on_record_unless_batched(batch_start: bool) -> None:
+@pytest.mark.parametrize(
+    ("config", "runs_long", "on_record"),
+    [
+        (StepConfig(), False, False),  # START was to travel with the completion: nothing on record
+        (StepConfig(), True, True),  # the code ran past the linger: START went out while it ran
+        (StepConfig(batch_start=True), True, False),  # batch_start never sends START alone
+        (StepConfig(semantics=StepSemantics.AT_MOST_ONCE_PER_RETRY), False, True),  # acknowledged first
+    ],
+    ids=["quick", "long", "long-batch_start", "at_most_once"],
+)
+def test_a_sandbox_dying_mid_step_leaves_the_start_on_record_when_it_went_out(
+    config: StepConfig, runs_long: bool, on_record: bool
+) -> None:
+    from eventflow.core.scheduler import START_LINGER_SECONDS
     from eventflow.handler import DurableHandler
     from eventflow.local import LocalService
 
+    step_started = threading.Event()
+
     def body(step: StepContext) -> str:
-        raise Crash  # the sandbox dies once the step's code runs
+        if runs_long:  # until the START is on record, or long past the linger if it never goes out
+            step_started.wait(timeout=START_LINGER_SECONDS * (100 if on_record else 4))
+        raise Crash  # the sandbox dies while the step's code runs
 
     def handler(event: Any, ctx: DurableContext) -> str:
-        config = StepConfig(batch_start=batch_start)
         return ctx.step(body, name="charge", config=config)  # type: ignore[no-any-return]
 
-    service = LocalService()
+    def on_event(arn: str, event: Any) -> None:
+        if event.event_type is not None and event.event_type.value == "StepStarted":
+            step_started.set()
+
+    service = LocalService(on_event=on_event)
     service.register("fn", DurableHandler(handler, None))
     execution = service.start_execution("fn")
     service.invoke(execution.arn)  # dies mid-step; the service records the invocation's end
     assert execution.status is ExecutionStatus.RUNNING
     operations = [(op.type.value, op.name, op.status) for op in execution.operations.values()]
     history = [(e.event_type and e.event_type.value, e.name) for e in service.history(execution.arn)]
-    if batch_start:  # START was to travel with the completion: nothing of the step is on record
+    if not on_record:
         assert operations == [("EXECUTION", None, OperationStatus.STARTED)]
         assert history == [("ExecutionStarted", None), ("InvocationCompleted", None)]
-    else:  # START was acknowledged before the code ran
+    else:
         assert operations == [
             ("EXECUTION", None, OperationStatus.STARTED),
             ("STEP", "charge", OperationStatus.STARTED),

@@ -55,15 +55,15 @@ def test_helpers_are_recorded_once_and_replayed_exactly(fn: Any) -> None:
     text = re.sub(r"payload=0\.\d+", "payload=0.…", text)
     assert text == (
         '#1 START   root/1 step "now"\n'
-        '#2 SUCCEED root/1 step "now" payload="…"\n'
-        '#3 START   root/2 step "random"\n'
-        '#4 SUCCEED root/2 step "random" payload=0.…\n'
-        '#5 START   root/3 step "uuid4"\n'
-        '#6 SUCCEED root/3 step "uuid4" payload="…"\n'
-        '#7 START   root/4 wait WaitSeconds=1\n'
+        '#1 SUCCEED root/1 step "now" payload="…"\n'
+        '#2 START   root/2 step "random"\n'
+        '#2 SUCCEED root/2 step "random" payload=0.…\n'
+        '#3 START   root/3 step "uuid4"\n'
+        '#3 SUCCEED root/3 step "uuid4" payload="…"\n'
+        '#4 START   root/4 wait WaitSeconds=1\n'
     )
-    assert recorder.batches[1][0].payload == f'"{when.isoformat()}"'
-    assert recorder.batches[5][0].payload == f'"{uid}"'
+    assert recorder.batches[0][1].payload == f'"{when.isoformat()}"'
+    assert recorder.batches[2][1].payload == f'"{uid}"'
 
 
 def test_sync_and_async_write_the_same_operations() -> None:

@@ -168,12 +168,11 @@ def test_the_event_log_keeps_snapshots_and_updates_in_order_when_asked() -> None
     assert kinds == [
         ("Recorded", None),  # the EXECUTION operation
         ("Emitted", "START"),
-        ("Recorded", None),  # the service's answer: the step STARTED
-        ("Emitted", "SUCCEED"),
-        ("Recorded", None),  # ... and SUCCEEDED
+        ("Emitted", "SUCCEED"),  # START travels with the completion
+        ("Recorded", None),  # the service's answer: the step SUCCEEDED
     ]
     assert isinstance(list(log)[-1], Recorded) and not isinstance(list(log)[-1], Emitted)
-    assert [op.status.value for op in log.recorded()] == ["STARTED", "STARTED", "SUCCEEDED"]
+    assert [op.status.value for op in log.recorded()] == ["STARTED", "SUCCEEDED"]
 
 
 def test_without_the_option_no_event_log_is_kept() -> None:

@@ -182,9 +182,9 @@ async def async_models(event: Any, ctx: AsyncDurableContext) -> Any:
 
 EXPECTED_CHECKPOINTS = """\
 #1 START   root/1 step "load"
-#2 SUCCEED root/1 step "load" payload={"id":"o1","amount":"5","placed":"2025-01-01T00:00:00Z"}
-#3 START   root/2 step "typed"
-#4 SUCCEED root/2 step "typed" payload={"t":"m","v":{"at":{"t":"dt","v":"2025-01-01T00:00:00+00:00"},\
+#1 SUCCEED root/1 step "load" payload={"id":"o1","amount":"5","placed":"2025-01-01T00:00:00Z"}
+#2 START   root/2 step "typed"
+#2 SUCCEED root/2 step "typed" payload={"t":"m","v":{"at":{"t":"dt","v":"2025-01-01T00:00:00+00:00"},\
 "tags":{"t":"t","v":[{"t":"s","v":"a"},{"t":"s","v":"b"}]},"raw":{"t":"B","v":"AQ=="}}}
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from typing import Any
 
 from conformance.handlers.support import OnceMarker
@@ -17,6 +18,7 @@ from eventflow import (
     durable_execution,
     retry,
 )
+from eventflow.core.scheduler import START_LINGER_SECONDS
 
 _ONE_SECOND = retry.exponential(max_attempts=2, initial_delay=1, backoff_rate=1, jitter=retry.Jitter.NONE)
 
@@ -157,6 +159,9 @@ _CRASHED = OnceMarker("3-12")
 def child_interrupted(event: Any, ctx: DurableContext) -> Any:
     def crash_once(_: StepContext) -> Any:
         if _CRASHED.first_time(str(event)):
+            # The requirement's crash comes after StepStarted is checkpointed: an at-least-once START
+            # goes out once the code has run past the linger, so the attempt runs that long first.
+            time.sleep(START_LINGER_SECONDS * 4)
             os._exit(1)  # the Lambda sandbox dies after the child and the step started
         return event
 

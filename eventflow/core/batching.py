@@ -28,13 +28,11 @@ def update_size(update: AnyUpdate) -> int:
     return size
 
 
-def split_batches(updates: Sequence[AnyUpdate]) -> list[list[AnyUpdate]]:
-    """The updates cut into batches, in order, each one legal on its own."""
-    batches: list[list[AnyUpdate]] = []
-    batch: list[AnyUpdate] = []
+def first_batch_length(updates: Sequence[AnyUpdate]) -> int:
+    """How many of the updates, from the first, one checkpoint call may carry (at least one)."""
     actions: dict[str, OperationAction] = {}
     size = 0
-    for update in updates:
+    for count, update in enumerate(updates):
         u_size = update_size(update)
         previous = actions.get(update.id)
         repeats = previous is not None and not (
@@ -42,12 +40,19 @@ def split_batches(updates: Sequence[AnyUpdate]) -> list[list[AnyUpdate]]:
             and update.action is not OperationAction.START
             and update.type in _PAIRABLE
         )
-        if batch and (repeats or len(batch) >= MAX_BATCH_UPDATES or size + u_size > MAX_BATCH_BYTES):
-            batches.append(batch)
-            batch, actions, size = [], {}, 0
-        batch.append(update)
+        if count and (repeats or count >= MAX_BATCH_UPDATES or size + u_size > MAX_BATCH_BYTES):
+            return count
         actions[update.id] = update.action
         size += u_size
-    if batch:
-        batches.append(batch)
+    return len(updates)
+
+
+def split_batches(updates: Sequence[AnyUpdate]) -> list[list[AnyUpdate]]:
+    """The updates cut into batches, in order, each one legal on its own."""
+    batches: list[list[AnyUpdate]] = []
+    rest = list(updates)
+    while rest:
+        count = first_batch_length(rest)
+        batches.append(rest[:count])
+        del rest[:count]
     return batches

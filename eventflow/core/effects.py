@@ -24,10 +24,15 @@ class Flush(NamedTuple):
 
 
 class Call(NamedTuple):
-    """Run user code ``fn(arg)``; an async front-end awaits the result if it is awaitable."""
+    """Run user code ``fn(arg)``; an async front-end awaits the result if it is awaitable.
+
+    ``linger`` is the state whose queued updates (an at-least-once step's START) wait for the code to end:
+    if it runs longer than the state's linger, the driver sends them while it runs
+    (`eventflow.core.scheduler`)."""
 
     fn: Callable[[Any], Any]
     arg: Any
+    linger: ExecutionState | None = None
 
 
 class Enter(NamedTuple):
@@ -56,16 +61,19 @@ class Fork(NamedTuple):
     (raising here fails the whole batch); ``finish(index, value, error)`` reports how the item's plan
     ended (``error`` is the exception it raised, a `SuspendExecution` included) and returns True once the
     batch is decided, when the driver must stop running the others. The effect is answered with
-    ``None`` when nothing runs and nothing more may start.
+    ``None`` when nothing runs and nothing more may start. ``limit`` is how many items may run at once
+    (the batch's max_concurrency, or all of them).
 
-    A sync driver runs one item at a time in the calling thread; an async driver runs each item as a
-    task. Both admit in index order, so operation ids and, for items that never truly await, the
-    checkpoint order are the same.
+    A sync driver runs up to ``limit`` items at once on a pool of threads that lives for the batch (one
+    at a time in the calling thread when ``limit`` is 1); an async driver runs each item as a task. Both
+    call ``admit``, ``start`` and ``finish`` from one thread and admit in index order, so operation ids
+    are the same whatever the timing.
     """
 
     admit: Callable[[], int | None]
     start: Callable[[int], Generator[Any, Any, Any]]
     finish: Callable[[int, Any, BaseException | None], bool]
+    limit: int = 1
 
 
 Effect = Flush | Call | Enter | LoadPage | Fork

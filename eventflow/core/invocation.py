@@ -74,6 +74,20 @@ def invocation_plan(
         operations.extend(page.operations)
         marker = page.next_marker
     state = ExecutionState(arn, token, operations, keep_log=keep_log)
+    try:
+        return (yield from _run(state, invocation, handler, hooks, log_settings, serdes))
+    finally:
+        state.checkpoints.close()  # a linger timer that fires after the answer sends nothing
+
+
+def _run(
+    state: ExecutionState,
+    invocation: Mapping[str, Any],
+    handler: Handler,
+    hooks: PluginHost | None,
+    log_settings: LogSettings | None,
+    serdes: SerDes | None,
+) -> Plan[dict[str, Any]]:
     state.log_settings = log_settings
     if serdes is not None:
         state.serdes = serdes
@@ -87,7 +101,8 @@ def invocation_plan(
     try:
         result = yield Enter(lambda ctx: handler(user_event, ctx), state, Scope())
     except SuspendExecution:
-        yield Flush(state)
+        if (refused := (yield from _flush(state))) is not None:
+            return refused
         if state.has_pending_work():
             return {"Status": InvocationStatus.PENDING.value}
         return _failed(NothingPendingError("the handler suspended but nothing is pending"))
@@ -96,8 +111,7 @@ def invocation_plan(
             return _failed(exc)
         raise
     except Exception as exc:
-        yield Flush(state)
-        return _failed(exc)
+        return (yield from _flush(state)) or _failed(exc)
 
     try:
         payload = json.dumps(result)  # what the official SDK writes, spaces included
@@ -113,13 +127,21 @@ def invocation_plan(
             )
         )
         payload = ""
+    # A handler that caught a failed checkpoint cannot succeed: this flush raises it again.
+    return (yield from _flush(state)) or {"Status": InvocationStatus.SUCCEEDED.value, "Result": payload}
+
+
+def _flush(state: ExecutionState) -> Plan[dict[str, Any] | None]:
+    """The invocation's last flush: ``None`` once everything is acknowledged, the FAILED answer when the
+    service refused for good (an oversized result: retrying cannot help); any other checkpoint failure,
+    earlier ones included, propagates so that Lambda retries the invocation."""
     try:
         yield Flush(state)
     except CheckpointError as exc:
-        if exc.terminal:  # e.g. the service refused an oversized result: retrying cannot help
+        if exc.terminal:
             return _failed(exc)
         raise
-    return {"Status": InvocationStatus.SUCCEEDED.value, "Result": payload}
+    return None
 
 
 def _user_event(raw: str | None) -> Any:

@@ -4,21 +4,26 @@
 id?" for replay (checking that the code still asks for the same operation), moves each operation
 through its state machine as updates are emitted, and hands the pending updates out in legal batches.
 A front-end sends those batches and feeds the service's answer back through `acknowledge`.
+
+Threads may share one state (the sync front-end runs map and parallel items on a pool): ``lock`` guards
+every fold and emit, so an answer being applied and an update being emitted never interleave; a driver
+holds it around the scheduler's calls too (``checkpoints``, `eventflow.core.scheduler`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from eventflow.core.batching import split_batches
 from eventflow.core.operation_table import Entry, OperationTable, detail
-from eventflow.errors import InvalidInputError, NonDeterministicExecutionError
+from eventflow.core.scheduler import CheckpointScheduler
+from eventflow.errors import InvalidInputError, NonDeterministicExecutionError, UnexpectedStatusError
 from eventflow.events.emitted import AnyUpdate, as_update
 from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
 from eventflow.events.log import EventLog
 from eventflow.events.wire import Operation
-from eventflow.machine.table import FLAT_TRANSITIONS, NEW, next_state
+from eventflow.machine.table import FLAT_TRANSITIONS, NEW, next_state, reachable
 from eventflow.serdes import DEFAULT_SERDES, SerDes
 
 if TYPE_CHECKING:
@@ -36,12 +41,13 @@ class ExecutionState:
         "_status",
         "_types",
         "arn",
+        "checkpoints",
         "execution_id",
         "hooks",
+        "lock",
         "log",
         "log_settings",
         "operations",
-        "pending",
         "replaying",
         "serdes",
         "token",
@@ -57,8 +63,10 @@ class ExecutionState:
         self.operations = OperationTable()
         self._status: dict[str, str] = {}
         self._types: dict[str, OperationType] = {}
-        self.pending: list[AnyUpdate] = []
-        self.acknowledge(token, operations)
+        self.lock = threading.Condition()
+        self.checkpoints = CheckpointScheduler()
+        self.token = token
+        self._load(operations)
         # The service lists the EXECUTION operation first, so this stops at once.
         execution_id = next((op_id for op_id, kind in self._types.items() if kind == _EXECUTION), None)
         if execution_id is None:
@@ -115,6 +123,8 @@ class ExecutionState:
     ) -> Entry | None:
         """`recorded`, answered with the table's entry as it is: a record from the invocation input
         stays a record, so that replaying a step builds no model."""
+        if self.checkpoints.broken is not None:
+            raise self.checkpoints.broken_error()
         entry = self.operations.entries.get(op_id)
         if entry is None:
             self.replaying = False
@@ -158,41 +168,66 @@ class ExecutionState:
     def emit(self, update: AnyUpdate) -> None:
         """Queue an update after moving its operation through its state machine (or raising)."""
         op_id, op_type = update.id, update.type
-        status = self._status
-        previous = status.get(op_id, NEW)
-        try:
-            following = FLAT_TRANSITIONS[op_type, previous, update.action]
-        except KeyError:  # not a legal move: the table's own error (raised below, unchained) says why
-            following = None
-        if following is None:
-            following = next_state(op_type, previous, update.action, op_id=op_id)
-        status[op_id] = following
-        if self.hooks is not None:
-            self.hooks.operation_updated(update, previous)
-        self._types[op_id] = op_type
-        if self.log is not None:
-            self.log.emit(as_update(update))  # the log holds models: what an audit reads
-        self.pending.append(update)
+        with self.lock:
+            checkpoints = self.checkpoints
+            if checkpoints.broken is not None:
+                raise checkpoints.broken_error()
+            status = self._status
+            previous = status.get(op_id, NEW)
+            try:
+                following = FLAT_TRANSITIONS[op_type, previous, update.action]
+            except KeyError:  # not a legal move: the table's own error (raised below, unchained) says why
+                following = None
+            if following is None:
+                following = next_state(op_type, previous, update.action, op_id=op_id)
+            status[op_id] = following
+            if self.hooks is not None:
+                self.hooks.operation_updated(update, previous)
+            self._types[op_id] = op_type
+            if self.log is not None:
+                self.log.emit(as_update(update))  # the log holds models: what an audit reads
+            checkpoints.pending.append(update)
 
-    def take_batches(self) -> list[list[AnyUpdate]]:
-        """Hand out every pending update, cut into legal checkpoint calls."""
-        pending = self.pending
-        if not pending:
-            return []
-        self.pending = []
-        if len(pending) == 1:  # the common case (one START or one completion) is always legal alone
-            return [pending]
-        return split_batches(pending)
+    @property
+    def pending(self) -> list[AnyUpdate]:
+        """The updates emitted and not yet handed to a checkpoint call, in order."""
+        return self.checkpoints.pending
 
     def acknowledge(self, token: str, operations: Iterable[Entry]) -> None:
-        """Take the service's answer to a checkpoint: the next token, and its snapshots of the operations
-        it changed as their current state. Also how the invocation's state is first loaded.
+        """Take the service's answer to a checkpoint call: the next token, and its snapshots of the
+        operations it changed, each checked against the operation's machine.
+
+        A reported status must be one the operation can be in by now: the status we hold, or one its
+        machine reaches from there (a timer firing, a callback answered). An operation with updates still
+        queued behind this call keeps the status we hold (the answer predates them). Anything else raises
+        `UnexpectedStatusError`. Call with ``lock`` held.
+        """
+        self.token = token
+        loaded = operations if isinstance(operations, list) else list(operations)
+        status, pending = self._status, self.checkpoints.pending
+        checked: list[Entry] = []
+        for op in loaded:
+            if type(op) is dict:
+                op_id, reported, op_type = op["id"], op["status"], op["type"]
+            else:
+                op_id, reported, op_type = op.id, op.status, op.type  # type: ignore[union-attr]
+            held = status.get(op_id)
+            if held is not None and held != reported:
+                if pending and any(update.id == op_id for update in pending):
+                    continue  # ahead of the answer: our queued updates will tell the service
+                if not reachable(op_type, held, reported):
+                    raise UnexpectedStatusError(op_id=op_id, op_type=op_type, status=held, reported=reported)
+            checked.append(op)
+        self._load(checked)
+
+    def _load(self, operations: Iterable[Entry]) -> None:
+        """Store the service's snapshots of operations as their current state. How the invocation's state
+        is first loaded, unchecked: what the service recorded is the record.
 
         One loop over all of them, with the dicts in locals, because a replay loads every recorded
         operation here: a method call and three attribute look-ups per operation would cost as much
         as the stores themselves. Records (the invocation input's) and models (checkpoint answers) mix.
         """
-        self.token = token
         loaded = operations if isinstance(operations, list) else list(operations)
         entries, status, types = self.operations.entries, self._status, self._types
         for op in loaded:

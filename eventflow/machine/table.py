@@ -32,6 +32,7 @@ __all__ = [
     "compile_machine",
     "is_terminal",
     "next_state",
+    "reachable",
 ]
 
 TABLES: Final[Mapping[OperationType, TransitionTable]] = MappingProxyType(
@@ -46,6 +47,34 @@ FLAT_TRANSITIONS: Final[dict[tuple[str, str, str], State]] = {
     for op_type, table in TABLES.items()
     for (state, trigger), dest in table.transitions.items()
 }
+
+
+def _closure(table: TransitionTable) -> dict[str, frozenset[str]]:
+    reach: dict[str, set[str]] = {state: {state} for state in table.states}
+    changed = True
+    while changed:  # a handful of states per machine: the fixpoint is reached in a few rounds
+        changed = False
+        for (source, _), dest in table.transitions.items():
+            before = len(reach[source])
+            reach[source] |= reach[dest]
+            changed |= len(reach[source]) != before
+    return {state: frozenset(dests) for state, dests in reach.items()}
+
+
+_REACHABLE: Final[dict[tuple[str, str], frozenset[str]]] = {
+    (op_type, state): dests
+    for op_type, table in TABLES.items()
+    for state, dests in _closure(table).items()
+}
+
+
+def reachable(op_type: str, state: str, reported: str) -> bool:
+    """Whether an `op_type` operation in `state` can be in `reported` now: the same state, or one that some
+    sequence of updates and service completions leads to. How the service's answers are checked: a status
+    the operation's machine cannot reach from where it is (a WAIT reported FAILED, a STEP going from
+    SUCCEEDED back to STARTED) means the service and the invocation disagree."""
+    dests = _REACHABLE.get((op_type, state))
+    return dests is not None and reported in dests
 
 
 def next_state(op_type: str, state: str, trigger: str, *, op_id: str) -> State:

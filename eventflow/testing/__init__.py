@@ -18,7 +18,7 @@ from eventflow.testing.recording import RecordingBackend
 
 if TYPE_CHECKING:
     from eventflow.testing.harness import AlwaysReplayError, DurableHarness, DurableRun
-    from eventflow.testing.lines import render_checkpoints, render_history
+    from eventflow.testing.lines import render_checkpoints, render_history, render_operations
     from eventflow.testing.normalize import Normalizer
 
 _LAZY = {
@@ -28,6 +28,7 @@ _LAZY = {
     "Normalizer": "eventflow.testing.normalize",
     "render_checkpoints": "eventflow.testing.lines",
     "render_history": "eventflow.testing.lines",
+    "render_operations": "eventflow.testing.lines",
 }
 
 
@@ -47,4 +48,5 @@ __all__ = [
     "RecordingBackend",
     "render_checkpoints",
     "render_history",
+    "render_operations",
 ]

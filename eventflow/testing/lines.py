@@ -183,6 +183,37 @@ def checkpoint_lines(
     return lines
 
 
+def render_operations(
+    batches: Iterable[Sequence[AnyUpdate]],
+    labeler: IdLabeler | None = None,
+    normalizer: Normalizer | None = None,
+    *,
+    verbatim: bool = False,
+) -> str:
+    """The checkpoints per operation: each operation's updates in the order they were sent, without the
+    call numbers, operations in the order of their labels (``root/2`` before ``root/10``).
+
+    What stays the same when operations that run side by side (map and parallel items on threads, steps
+    under ``asyncio.gather``) share checkpoint calls by timing: each operation's own sequence does not
+    depend on which call carried it. `render_checkpoints` shows the calls.
+    """
+    labeler = labeler or IdLabeler()
+    batches = [list(batch) for batch in batches]
+    updates = [update for batch in batches for update in batch]
+    lines = checkpoint_lines(batches, labeler, normalizer, verbatim=verbatim)
+    grouped: dict[str, list[str]] = {}
+    for update, line in zip(updates, lines, strict=True):
+        grouped.setdefault(update.id, []).append(line.split(" ", 1)[1])
+    by_label = {op_id: op_label(labeler, op_id, None) for op_id in grouped}
+    order = sorted(grouped, key=lambda op_id: _natural(by_label[op_id]))
+    return "".join(line + "\n" for op_id in order for line in grouped[op_id])
+
+
+def _natural(label: str) -> list[tuple[int, int | str]]:
+    """A sort key reading the numbers in a label as numbers."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", label) if part]
+
+
 def render_checkpoints(
     batches: Iterable[Sequence[AnyUpdate]],
     labeler: IdLabeler | None = None,

@@ -266,7 +266,7 @@ WFC_FRESH = (
     '#1 START   root/1/1 callback "approval create callback id" TimeoutSeconds=300 '
     'HeartbeatTimeoutSeconds=0\n'
     '#2 START   root/1/2 step "approval submitter"\n'
-    '#3 SUCCEED root/1/2 step "approval submitter" payload=null\n'
+    '#2 SUCCEED root/1/2 step "approval submitter" payload=null\n'
 )
 CALLBACK_IN_CONTEXT = inner(root(1), 1)
 
@@ -292,9 +292,9 @@ def test_wait_for_callback_returns_the_answer_and_replays_without_running_the_su
     service.invoke(handler)
     service.callback_succeeds(CALLBACK_IN_CONTEXT, "approved")
     assert result_of(service.invoke(handler)) == "approved"
-    assert service.rendered(3) == '#1 SUCCEED root/1 wait_for_callback "approval" payload="approved"\n'
+    assert service.rendered(2) == '#1 SUCCEED root/1 wait_for_callback "approval" payload="approved"\n'
     assert result_of(service.invoke(handler)) == "approved"
-    assert len(service.batches) == 4
+    assert len(service.batches) == 3
     assert submitted == [("callback-1", 1)]
 
 
@@ -320,12 +320,12 @@ def test_wait_for_callback_failures_are_callback_errors_on_every_replay(
     assert first == {
         "error": expected, "type": error.error_type, "message": error.error_message, "name": "approval"
     }
-    assert service.rendered(3) == (
+    assert service.rendered(2) == (
         '#1 FAIL    root/1 wait_for_callback "approval" '
         f"error={error.error_type}: {error.error_message}\n"
     )
     assert result_of(service.invoke(handler)) == first
-    assert len(service.batches) == 4
+    assert len(service.batches) == 3
     assert submitted == [("callback-1", 1)]
 
 
@@ -355,11 +355,11 @@ def test_a_failing_submitter_is_a_callback_submitter_error(service: FakeService,
         '#1 START   root/1/1 callback "refuse create callback id" TimeoutSeconds=0 '
         'HeartbeatTimeoutSeconds=0\n'
         '#2 START   root/1/2 step "refuse submitter"\n'
-        '#3 FAIL    root/1/2 step "refuse submitter" error=ConnectionError: queue unavailable\n'
-        '#4 FAIL    root/1 wait_for_callback "refuse" error=ConnectionError: queue unavailable\n'
+        '#2 FAIL    root/1/2 step "refuse submitter" error=ConnectionError: queue unavailable\n'
+        '#3 FAIL    root/1 wait_for_callback "refuse" error=ConnectionError: queue unavailable\n'
     )
     assert result_of(service.invoke(handler)) == expected  # replayed: same class, same fields
-    assert len(service.batches) == 4
+    assert len(service.batches) == 3
     assert submitted == [("callback-1", 1)]
 
 
@@ -382,11 +382,11 @@ def test_the_submitter_is_retried_with_the_same_callback_id(service: FakeService
     assert submitted == [("callback-1", 1), ("callback-1", 2)]
     assert service.rendered(1) == (
         '#1 START   root/1/2 step "approval submitter"\n'
-        '#2 RETRY   root/1/2 step "approval submitter" error=ConnectionError: try again '
+        '#1 RETRY   root/1/2 step "approval submitter" error=ConnectionError: try again '
         'NextAttemptDelaySeconds=3\n'
-        '#3 START   root/1/2 step "approval submitter"\n'
-        '#4 SUCCEED root/1/2 step "approval submitter" payload=null\n'
-        '#5 SUCCEED root/1 wait_for_callback "approval" payload="ok"\n'
+        '#2 START   root/1/2 step "approval submitter"\n'
+        '#2 SUCCEED root/1/2 step "approval submitter" payload=null\n'
+        '#3 SUCCEED root/1 wait_for_callback "approval" payload="ok"\n'
     )
 
 
@@ -399,7 +399,7 @@ def test_an_anonymous_submitter_gives_unprefixed_names(service: FakeService) -> 
         '#1 START   root/1 wait_for_callback\n'
         '#1 START   root/1/1 callback "create callback id" TimeoutSeconds=0 HeartbeatTimeoutSeconds=0\n'
         '#2 START   root/1/2 step "submitter"\n'
-        '#3 SUCCEED root/1/2 step "submitter" payload=null\n'
+        '#2 SUCCEED root/1/2 step "submitter" payload=null\n'
     )
 
 
@@ -435,7 +435,7 @@ def test_a_serdes_decodes_the_wait_for_callback_result(service: FakeService) -> 
     service.callback_succeeds(CALLBACK_IN_CONTEXT, '{"status": "approved"}')
     assert result_of(service.invoke(handler)) == "approved"
     assert result_of(service.invoke(handler)) == "approved"  # replayed from the CONTEXT's payload
-    assert service.rendered(3) == (
+    assert service.rendered(2) == (
         '#1 SUCCEED root/1 wait_for_callback "approval" payload={"status":"approved"}\n'
     )
 
@@ -491,7 +491,7 @@ def test_wait_for_callback_end_to_end_on_the_local_service(flavour: str) -> None
     ]
     assert render_checkpoints(recorder.batches, IdLabeler(), verbatim=True) == (
         WFC_FRESH.replace("TimeoutSeconds=300", "TimeoutSeconds=60")
-        + '#4 SUCCEED root/1 wait_for_callback "approval" payload={"status":"approved"}\n'
+        + '#3 SUCCEED root/1 wait_for_callback "approval" payload={"status":"approved"}\n'
     )
 
 
@@ -528,7 +528,7 @@ def test_a_cancelled_or_stopped_inner_callback_is_a_callback_error(
     first = result_of(service.invoke(handler))
     assert first["error"] == "CallbackError"
     assert result_of(service.invoke(handler)) == first
-    assert len(service.batches) == 4  # the CONTEXT's FAIL, then nothing
+    assert len(service.batches) == 3  # the CONTEXT's FAIL, then nothing
 
 
 @WFC
@@ -546,5 +546,5 @@ def test_a_context_the_service_ended_itself_replays_without_re_entering(
     service.invoke(handler)
     service.force_status(root(1), status)
     assert result_of(service.invoke(handler))["error"] == expected
-    assert len(service.batches) == 3
+    assert len(service.batches) == 2
     assert submitted == [("callback-1", 1)]

@@ -11,6 +11,10 @@ checkpoint but before its answer was read. Lambda re-invokes after each crash. P
   strategy decides, and the generator gives such steps the attempts to absorb the crashes);
 * an at-least-once step re-runs an attempt only if a crash interrupted that very attempt.
 
+Map and parallel items run concurrently on threads, and at-least-once STARTs wait for their step's
+completion (or a linger), so crash points also fall while items run side by side, while a START waits
+to be sent, and between a group-commit call and its answer.
+
 ``EVENTFLOW_RELIABILITY_EXAMPLES=2000 pytest tests/reliability/test_crash_anywhere.py`` runs thousands.
 """
 
@@ -36,6 +40,7 @@ from .workflows import (
 )
 
 MAX_CRASHES = 3
+_SCALE = 10_000
 STATS = {"workflows": 0, "crash_runs": 0, "crashes": 0, "operations_compared": 0}
 
 
@@ -71,10 +76,13 @@ def test_a_crashed_workflow_ends_as_the_crash_free_one(
     assert not oracle.crashes
     # Every at-least-once attempt ran exactly once without crashes: the oracle itself is sane.
     assert all(n == 1 for n in oracle.run_counts().values())
-    crash_at = data.draw(
-        st.frozensets(st.integers(0, 2 * oracle.ticks + 2), min_size=1, max_size=MAX_CRASHES),
-        label="crash points",
+    # Drawn as fractions of the oracle's crash points, not as indices: map and parallel items run on
+    # threads and share checkpoint calls by timing, so the number of crash points a run passes varies
+    # a little from run to run, and what is drawn must not depend on it.
+    fractions = data.draw(
+        st.frozensets(st.integers(0, _SCALE), min_size=1, max_size=MAX_CRASHES), label="crash points"
     )
+    crash_at = frozenset(f * (2 * oracle.ticks + 2) // _SCALE for f in fractions)
     crashed = run_workflow(body, crash_at)
     STATS["workflows"] += 1
     STATS["crash_runs"] += 1
@@ -97,10 +105,15 @@ def test_every_crash_point_of_one_rich_workflow(patient_lambda: None) -> None:
     )
     oracle = run_workflow(body)
     assert oracle.status == "SUCCEEDED"
+    fired = 0
     for point in range(oracle.ticks):
         crashed = run_workflow(body, frozenset({point}))
-        assert len(crashed.crashes) == 1
+        # Concurrent items share checkpoint calls by timing, so a run may pass a few points fewer than
+        # the oracle did: a point past its end does not fire, and the run must then equal the oracle too.
+        assert len(crashed.crashes) == 1 or crashed.ticks <= point
+        fired += len(crashed.crashes)
         check_against_oracle(oracle, crashed)
+    assert fired >= oracle.ticks - 8  # nearly every point fired: the workflow was really crashed throughout
     STATS["workflows"] += 1
     STATS["crash_runs"] += oracle.ticks
-    STATS["crashes"] += oracle.ticks
+    STATS["crashes"] += fired

@@ -17,6 +17,7 @@ between runs such as timestamps and callback ids), and every run of user step co
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -170,7 +171,10 @@ class Crasher:
     """Counts crash points as the run passes them and crashes at the chosen ones.
 
     It also tracks which step attempt is in flight (its code started, its completion not yet
-    acknowledged), so a test can tell an interrupted attempt from a needless re-run.
+    acknowledged), so a test can tell an interrupted attempt from a needless re-run. Items of a map or
+    parallel run on threads: a crash in one kills the sandbox for all of them, so once a crash fired,
+    every crash point any thread reaches until the next invocation (`revive`) crashes too, as nothing
+    runs in a dead sandbox.
     """
 
     at: frozenset[int] = frozenset()
@@ -178,14 +182,38 @@ class Crasher:
     fired: list[tuple[int, str]] = field(default_factory=list)
     in_flight: set[tuple[str, int]] = field(default_factory=set)
     interrupted: set[tuple[str, int]] = field(default_factory=set)
+    dead: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def point(self, where: str) -> None:
-        tick = self.ticks
-        self.ticks += 1
-        if tick in self.at:
-            self.fired.append((tick, where))
+        with self.lock:
+            if self.dead:
+                self.interrupted |= self.in_flight
+                raise SandboxCrash(f"the sandbox died already: {where}")
+            tick = self.ticks
+            self.ticks += 1
+            if tick in self.at:
+                self.fired.append((tick, where))
+                self.interrupted |= self.in_flight
+                self.dead = True
+                raise SandboxCrash(f"crash point {tick}: {where}")
+
+    def started(self, attempt: tuple[str, int]) -> None:
+        with self.lock:
+            self.in_flight.add(attempt)
+
+    def acknowledged(self, done: set[str]) -> None:
+        with self.lock:
+            self.in_flight = {f for f in self.in_flight if f[0] not in done}
+
+    def interrupt(self) -> None:
+        with self.lock:
             self.interrupted |= self.in_flight
-            raise SandboxCrash(f"crash point {tick}: {where}")
+
+    def revive(self) -> None:
+        """A new invocation: a new sandbox."""
+        with self.lock:
+            self.dead = False
 
 
 class CrashingBackend:
@@ -200,7 +228,7 @@ class CrashingBackend:
         result = self.inner.checkpoint(arn, token, updates)
         done = {f"{arn}#{u.id}" for u in updates if u.action != OperationAction.START}
         self.crasher.point("after a checkpoint was applied, before its answer is read")
-        self.crasher.in_flight = {f for f in self.crasher.in_flight if f[0] not in done}
+        self.crasher.acknowledged(done)
         return result
 
     def get_state(self, arn: str, token: str, marker: str) -> StatePage:
@@ -219,7 +247,7 @@ class InterruptionTracker:
         try:
             return self.inner.checkpoint(arn, token, updates)
         except BaseException:
-            self.crasher.interrupted |= self.crasher.in_flight
+            self.crasher.interrupt()
             raise
 
     def get_state(self, arn: str, token: str, marker: str) -> StatePage:
@@ -251,7 +279,7 @@ def _step_fn(spec: Step) -> Callable[[StepContext], Any]:
     def fn(sc: StepContext) -> Any:
         env = _env()
         key = (_key(sc), sc.attempt)
-        env.crasher.in_flight.add(key)
+        env.crasher.started(key)
         env.crasher.point(f"step {spec.name} attempt {sc.attempt}: before its code")
         env.runs.append((key[0], sc.attempt, spec.at_most_once))
         env.crasher.point(f"step {spec.name} attempt {sc.attempt}: after its code, before its checkpoint")
@@ -378,7 +406,7 @@ def fail(event: Any, ctx: DurableContext) -> Any:
 
 def _target_step(sc: StepContext, value: Any) -> Any:
     env = _env()
-    env.crasher.in_flight.add((_key(sc), sc.attempt))
+    env.crasher.started((_key(sc), sc.attempt))
     env.crasher.point("invoked function's step")
     env.runs.append((_key(sc), sc.attempt, False))
     if value is None:
@@ -445,10 +473,12 @@ def _installed(env: Env, body: tuple[Spec, ...]) -> Iterator[None]:
         _BODIES.pop()
 
 
-def lambda_boundary(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """What Lambda does when the sandbox dies: the invocation ends with Runtime.ExitError."""
+def lambda_boundary(handler: Callable[[Any, Any], Any], crasher: Crasher) -> Callable[[Any, Any], Any]:
+    """What Lambda does when the sandbox dies: the invocation ends with Runtime.ExitError. Each
+    invocation runs in a sandbox of its own."""
 
     def invoke(event: Any, context: Any) -> Any:
+        crasher.revive()
         try:
             return handler(event, context)
         except SandboxCrash as exc:
@@ -471,7 +501,7 @@ def run_workflow(
     if wrap is not None:
         backend = InterruptionTracker(wrap(backend), crasher)
     for name, fn in (("wf", workflow), ("double", double), ("fail", fail)):
-        service.register(name, lambda_boundary(DurableHandler(fn, backend)))
+        service.register(name, lambda_boundary(DurableHandler(fn, backend), crasher))
     with _installed(env, body):
         execution = service.start_execution("wf", {})
         service.run(execution.arn)

@@ -30,12 +30,12 @@ def test_checkpoints_render_one_update_per_line_with_labels() -> None:
     assert to_snapshot_text(run.batches) == textwrap.dedent(
         """\
         #1 START   root/1 step "charge"
-        #2 SUCCEED root/1 step "charge" payload={"n":2}
-        #3 START   root/2 wait "cool-off" WaitSeconds=2
-        #4 START   root/3 child "box"
-        #4 START   root/3/1 step "ship"
-        #5 SUCCEED root/3/1 step "ship" payload=[2,"done"]
-        #6 SUCCEED root/3 child "box" payload=[2,"done"]
+        #1 SUCCEED root/1 step "charge" payload={"n":2}
+        #2 START   root/2 wait "cool-off" WaitSeconds=2
+        #3 START   root/3 child "box"
+        #3 START   root/3/1 step "ship"
+        #3 SUCCEED root/3/1 step "ship" payload=[2,"done"]
+        #4 SUCCEED root/3 child "box" payload=[2,"done"]
         """
     )
 
@@ -138,13 +138,13 @@ def test_plugin_fixture_writes_text_snapshots_and_shows_line_diffs(tmp_path: Pat
     created = _pytest(test_file, "--snapshot-update")
     assert created.returncode == 0, created.stdout + created.stderr
     stored = tmp_path / "__snapshots__" / "test_flow" / "test_checkpoints.txt"
-    assert stored.read_text().splitlines()[-1] == '#4 SUCCEED root/2 step "two" payload=2'
+    assert stored.read_text().splitlines()[-1] == '#2 SUCCEED root/2 step "two" payload=2'
 
     test_file.write_text(_SNAPSHOT_TEST.format(name="renamed"))
     changed = _pytest(test_file)
     assert changed.returncode == 1
-    assert '- #4 SUCCEED root/2 step "two" payload=2' in changed.stdout
-    assert '+ #4 SUCCEED root/2 step "renamed" payload=2' in changed.stdout
+    assert '- #2 SUCCEED root/2 step "two" payload=2' in changed.stdout
+    assert '+ #2 SUCCEED root/2 step "renamed" payload=2' in changed.stdout
     assert 'root/1 step "one"' not in "\n".join(
         line for line in changed.stdout.splitlines() if line.startswith(("- ", "+ "))
     )  # unchanged lines are not reported as changed

@@ -93,7 +93,7 @@ def condition_plan(
     if hooks is not None:
         hooks.attempt_started(op_id, name, sub_type, parent_id, attempt)
     try:
-        new_state = yield Call(lambda ctx: check(current, ctx), step_context)
+        new_state = yield Call(lambda ctx: check(current, ctx), step_context, state)
         if hooks is not None:
             hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=None)
     except Exception as exc:

@@ -1,11 +1,12 @@
 """STEP: run user code once per attempt, checkpoint its result, retry through the service's timers.
 
 Replay returns the recorded result or re-raises the recorded failure without running the code. A fresh
-attempt emits START and checkpoints it before the code runs (so the attempt is on record even if the
-sandbox dies; `StepConfig.batch_start` sends it with the completion instead), runs the code, then
-emits SUCCEED, RETRY (error + delay; the invocation then suspends until the service marks the step
-READY) or FAIL. Completions are acknowledged before the step returns: a result the code
-has seen is never lost.
+attempt emits START, runs the code, then emits SUCCEED, RETRY (error + delay; the invocation then
+suspends until the service marks the step READY) or FAIL. At most once, START is acknowledged before the
+code runs. At least once (the default), START travels with the completion in one call; if the code is
+still running after the scheduler's linger, START goes out while it runs, so a long attempt is on record
+and a sandbox that dies mid-step leaves StepStarted (`StepConfig.batch_start` never sends it alone).
+Completions are acknowledged before the step returns: a result the code has seen is never lost.
 """
 
 from __future__ import annotations
@@ -158,16 +159,20 @@ def run_step(state: ExecutionState, opened: OpenStep, fn: Callable[[StepContext]
         interrupted = StepInterruptedError(f"step {name or op_id} was interrupted in attempt {attempt}")
         yield from _after_failure(state, update, interrupted, attempt, config, name, op_id)
 
+    at_most_once = config.semantics is _AT_MOST_ONCE
     if opened.needs_start:
         state.emit(update(_START))
-        if not config.batch_start or config.semantics is _AT_MOST_ONCE:
-            yield flush
+        if at_most_once:
+            yield flush  # acknowledged before the code runs: the attempt is on record first
+    # At least once, START waits for the completion and travels with it, unless the code runs past the
+    # linger (then it goes out while the code runs); batch_start keeps it waiting however long.
+    linger = None if at_most_once or config.batch_start else state
 
     hooks = state.hooks
     if hooks is not None:
         hooks.attempt_started(op_id, name, sub_type, parent_id, attempt)
     try:
-        value = yield Call(fn, StepContext(attempt, op_id, name, parent_id, state))
+        value = yield Call(fn, StepContext(attempt, op_id, name, parent_id, state), linger)
         if hooks is not None:
             hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=None)
         payload, value = round_trip(opened.serdes, value, op_id, state.arn)
