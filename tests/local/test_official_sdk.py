@@ -1,5 +1,5 @@
-"""A handler written with the official Python SDK (aws-durable-execution-sdk-python 3.0.0) on the local service,
-started and checkpointing over HTTP through boto3 as a user would.
+"""A handler written with the official Python SDK (aws-durable-execution-sdk-python 3.0.0) on the local
+service, started and checkpointing over HTTP through boto3 as a user would.
 
 The official SDK finds its EXECUTION operation, and so the user's event, by the last path segment of the
 execution ARN (PROTOCOL.md §2): a service that gives that operation another id hands the handler ``{}``.
@@ -39,7 +39,9 @@ def test_the_execution_operation_id_is_the_last_segment_of_the_arn(server: Local
     assert state["Operations"][0]["Id"] == op.id and state["Operations"][0]["Type"] == "EXECUTION"
 
 
-def test_an_official_sdk_handler_receives_its_event_and_checkpoints_over_http(server: LocalHttpServer) -> None:
+def test_an_official_sdk_handler_receives_its_event_and_checkpoints_over_http(
+    server: LocalHttpServer,
+) -> None:
     @official_durable_execution(boto3_client=client(server.url))
     def handler(event: Any, context: DurableContext) -> Any:
         doubled = context.step(lambda _: event["k"] * 2, name="double")
