@@ -432,8 +432,16 @@ class LocalHttpServer:
     the service."""
 
     def __init__(
-        self, service: LocalService, host: str = "127.0.0.1", port: int = 0, *, limits: Limits | None = None
+        self,
+        service: LocalService,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        limits: Limits | None = None,
+        drive: bool = True,
     ) -> None:
+        """``drive=False`` serves requests only: another thread drives the service (``eventflow run``)."""
+        self._drive_service = drive
         self.service = service
         self.api = DurableApi(service)
         self._http = HttpServer((host, port), DurableHttpApp(self.api), limits)
@@ -470,7 +478,8 @@ class LocalHttpServer:
 
     def start(self) -> LocalHttpServer:
         """Serve and drive in background threads; returns at once."""
-        self._worker.start()
+        if self._drive_service:
+            self._worker.start()
         self._serving = threading.Thread(
             target=self.serve_forever,
             name="eventflow-local-http",
