@@ -20,7 +20,7 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -31,7 +31,7 @@ from eventflow.events.wire import ErrorObject
 from eventflow.local.clock import Clock, RealClock, VirtualClock
 from eventflow.local.engine import LocalService
 from eventflow.local.model import LocalExecution
-from eventflow.local.sqlite_store import SqliteStore
+from eventflow.local.sqlite_store import SqliteStore, StoreInUseError
 from eventflow.local.store import MemoryStore, Store
 from eventflow.testing.commands import register as register_toolkit
 from eventflow.testing.labels import IdLabeler
@@ -127,6 +127,13 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     clock: Clock = RealClock() if args.real_clock else VirtualClock(datetime.now(UTC))
     service = open_service(args, clock, out)
     service.register(function_name, handler)
+    with _sole_writer(service, "eventflow run"):
+        return _run(args, service, function_name, payload, out)
+
+
+def _run(
+    args: argparse.Namespace, service: LocalService, function_name: str, payload: str | None, out: TextIO
+) -> int:
     if args.resume:
         execution = service.get(args.resume)
         print(f"resuming {execution.arn}", file=out)
@@ -153,7 +160,6 @@ def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
         )
     print(file=out)
     print_history(service.history(execution.arn), out)
-    service.store.close()
     return 0 if execution.status in (ExecutionStatus.SUCCEEDED, ExecutionStatus.RUNNING) else 1
 
 
@@ -169,10 +175,24 @@ def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_callback(args: argparse.Namespace, out: TextIO) -> int:
+    if args.action == "succeed" and args.result is not None:
+        parse_json(args.result, "--result")
+    endpoint = _writer_endpoint(args)
+    if endpoint is not None:
+        with _remote_errors(endpoint):
+            lam = _client(endpoint)
+            if args.action == "succeed":
+                result = (args.result or "").encode()
+                lam.send_durable_execution_callback_success(CallbackId=args.callback_id, Result=result)
+            elif args.action == "fail":
+                wire = {"ErrorType": args.error_type, "ErrorMessage": args.error_message}
+                lam.send_durable_execution_callback_failure(CallbackId=args.callback_id, Error=wire)
+            else:
+                lam.send_durable_execution_callback_heartbeat(CallbackId=args.callback_id)
+        print(f"callback {args.callback_id}: {args.action} sent to {endpoint}", file=out)
+        return 0
     service = open_service(args)
     if args.action == "succeed":
-        if args.result is not None:
-            parse_json(args.result, "--result")
         service.send_callback_success(args.callback_id, args.result)
     elif args.action == "fail":
         error = ErrorObject(error_type=args.error_type, error_message=args.error_message)
@@ -196,11 +216,96 @@ def cmd_executions(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_stop(args: argparse.Namespace, out: TextIO) -> int:
+    endpoint = _writer_endpoint(args)
+    if endpoint is not None:
+        error = {"ErrorType": "Stopped", "ErrorMessage": args.reason} if args.reason else {}
+        with _remote_errors(endpoint):
+            answer = _client(endpoint).stop_durable_execution(DurableExecutionArn=args.arn, Error=error)
+        print(f"stopped {args.arn} at {answer['StopTimestamp'].isoformat()} (via {endpoint})", file=out)
+        return 0
     service = open_service(args)
-    error = ErrorObject(error_type="Stopped", error_message=args.reason) if args.reason else None
-    when = service.stop(args.arn, error)
+    error_object = ErrorObject(error_type="Stopped", error_message=args.reason) if args.reason else None
+    when = service.stop(args.arn, error_object)
     print(f"stopped {args.arn} at {when.isoformat()}", file=out)
     return 0
+
+
+# -- one writer per database: a running service takes every change over HTTP --------------------------------
+
+
+@contextlib.contextmanager
+def _sole_writer(service: LocalService, command: str, server: Any = None) -> Iterator[None]:
+    """Record this process as the database's writer while the block runs, with the HTTP endpoint other
+    commands reach it at (``server``; without one, a request-only server is started here), so `eventflow
+    callback` and `eventflow stop` from another shell go through it instead of behind its back. Refuses,
+    naming it, if another live process holds the database. Closes the store at the end."""
+    from eventflow.local.http import LocalHttpServer
+
+    store = service.store
+    own_server = None
+    try:
+        if isinstance(store, SqliteStore):
+            if server is None:
+                own_server = server = LocalHttpServer(service, drive=False).start()
+            try:
+                store.claim(command, server.url)
+            except StoreInUseError as exc:
+                if own_server is None:
+                    server.server_close()  # the caller's server never started serving
+                raise CliError(f"{exc}; stop it first, or use another --db", 1) from None
+        try:
+            yield
+        finally:
+            if isinstance(store, SqliteStore):
+                store.release()
+    finally:
+        if own_server is not None:
+            own_server.stop()
+        store.close()
+
+
+def _writer_endpoint(args: argparse.Namespace) -> str | None:
+    """Where a change must go: ``--endpoint``, else the endpoint of the service running on the database
+    (None: nothing runs on it, change the file directly)."""
+    if args.endpoint:
+        return str(args.endpoint)
+    store = SqliteStore(args.db)
+    try:
+        owner = store.owner()
+    finally:
+        store.close()
+    if owner is None:
+        return None
+    if owner.endpoint is None:
+        raise CliError(f"{args.db} is in use by {owner.describe()}, which takes no requests", 1)
+    return owner.endpoint
+
+
+def _client(endpoint: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "lambda",
+        endpoint_url=endpoint,
+        region_name=os.environ.get("AWS_REGION", "us-east-1"),
+        aws_access_key_id="eventflow",
+        aws_secret_access_key="eventflow",
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+@contextlib.contextmanager
+def _remote_errors(endpoint: str) -> Iterator[None]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise CliError(f"{error.get('Code')}: {error.get('Message') or exc}", 1) from None
+    except BotoCoreError as exc:
+        raise CliError(f"cannot reach the service at {endpoint}: {exc}", 1) from None
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
@@ -223,6 +328,11 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
             _, handler = load_handler(spec)
             service.register(name, handler, durable=not args.plain)
         server = LocalHttpServer(service, args.host, args.port)
+    except BaseException:
+        service.store.close()
+        raise
+    # Stopping the server only stops the service: the store is ours to close (`_sole_writer` does).
+    with _sole_writer(service, "eventflow serve", server):
         print(
             f"eventflow local service on {server.url} (functions: {', '.join(service.functions) or 'none'})",
             file=out,
@@ -230,8 +340,6 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         )
         with contextlib.suppress(KeyboardInterrupt):
             server.run()
-    finally:
-        service.store.close()  # stopping the server only stops the service: the store is ours to close
     return 0
 
 
@@ -309,16 +417,22 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--json", action="store_true", help="the events as the API returns them")
     hist.set_defaults(func=cmd_history)
 
+    remote = argparse.ArgumentParser(add_help=False)
+    remote.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="send the change to the service at URL (default: the service running on --db, if any)",
+    )
     callback = commands.add_parser("callback", help="answer a callback")
     actions = callback.add_subparsers(dest="action", required=True)
-    succeed = actions.add_parser("succeed")
+    succeed = actions.add_parser("succeed", parents=[remote])
     succeed.add_argument("callback_id", help=_CALLBACK_ID_HELP)
     succeed.add_argument("--result", help="the result, as JSON")
-    fail = actions.add_parser("fail")
+    fail = actions.add_parser("fail", parents=[remote])
     fail.add_argument("callback_id", help=_CALLBACK_ID_HELP)
     fail.add_argument("--error-type", default="CallbackFailed")
     fail.add_argument("--error-message", default="")
-    heartbeat = actions.add_parser("heartbeat")
+    heartbeat = actions.add_parser("heartbeat", parents=[remote])
     heartbeat.add_argument("callback_id", help=_CALLBACK_ID_HELP)
     callback.set_defaults(func=cmd_callback)
 
@@ -326,7 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
     executions.add_argument("--function", help="only this function's")
     executions.set_defaults(func=cmd_executions)
 
-    stop = commands.add_parser("stop", help="stop a running execution")
+    stop = commands.add_parser("stop", help="stop a running execution", parents=[remote])
     stop.add_argument("arn")
     stop.add_argument("--reason", help="recorded as the stop error's message")
     stop.set_defaults(func=cmd_stop)

@@ -35,6 +35,13 @@ def arm_execution_timeout(timers: TimerQueue, execution: LocalExecution) -> None
         )
 
 
+def execution_operation_id(arn: str) -> str:
+    """The EXECUTION operation's Id: the last path segment of the execution ARN (PROTOCOL.md §2). The
+    official SDK finds its execution operation, and so its input, by this segment: any other id hands its
+    handlers an empty event."""
+    return arn.rsplit("/", 1)[-1]
+
+
 class ExecutionStarter:
     """Creates executions: started from outside, or as the child of a chained invoke."""
 
@@ -79,13 +86,14 @@ class ExecutionStarter:
         of the chained invoke it runs for. Called with the lock held; the caller commits."""
         state = self._state
         name = name or str(uuid.uuid4())
-        arn = f"{function_arn(function_name)}/durable-execution/{name}/{uuid.uuid4()}"
+        execution_id = str(uuid.uuid4())
+        arn = f"{function_arn(function_name)}/durable-execution/{name}/{execution_id}"
         now = state.clock.now()
         execution = LocalExecution(arn, function_name, name, input_payload, now, timeout_seconds)
         if parent is not None:
             execution.parent_arn, execution.parent_op_id = parent
         op = Operation(
-            id=str(uuid.uuid4()),
+            id=execution_operation_id(arn),
             type=OperationType.EXECUTION,
             status=OperationStatus.STARTED,
             start_timestamp=now,

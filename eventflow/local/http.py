@@ -4,8 +4,10 @@ So any client can run against it unchanged: ``boto3.client("lambda", endpoint_ur
 `LambdaBackend`, or another SDK pointed at it with ``AWS_ENDPOINT_URL_LAMBDA``. Requests are not
 authenticated (any credentials are accepted); the server binds to loopback unless told otherwise.
 
-`LocalHttpServer` is a stdlib `ThreadingHTTPServer` plus one worker thread that drives the service
-(`LocalService.serve_forever`): request threads only read and change state, the worker runs invocations.
+`LocalHttpServer` is a hardened `http_server.HttpServer` (one write per response, TCP_NODELAY, read and idle
+timeouts, a bound on connection threads, every refusal in the error shape below) plus one worker thread
+that drives the service (`LocalService.serve_forever`): request threads only read and change state, the
+worker runs invocations. `DurableApi` is the route table; `DurableHttpApp` renders what it returns or raises.
 
 Wire details that matter to botocore's rest-json parser:
 
@@ -26,9 +28,8 @@ import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
 from eventflow.errors import CheckpointError, DurableError
 from eventflow.events.enums import ExecutionStatus
@@ -39,15 +40,15 @@ from eventflow.local.errors import (
     ExecutionAlreadyStartedError,
     InvalidParameterValueError,
     InvalidRequestContentError,
-    RequestTooLargeError,
     ResourceNotFoundError,
     ServiceError,
 )
 from eventflow.local.functions import InvocationTimedOut, RegisteredFunction, call_handler
+from eventflow.local.http_server import HttpRequest, HttpResponse, HttpServer, Limits
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 16 * 1024 * 1024  # room for a checkpointed result over Lambda's 6 MiB response
+MAX_BODY_BYTES = Limits().max_body  # room for a checkpointed result over Lambda's 6 MiB response
 INVOKE_WAIT_SECONDS = 15 * 60.0
 
 Route = Callable[["_Request"], "_Response"]
@@ -66,7 +67,7 @@ class _Request:
     __slots__ = ("body", "headers", "params", "query")
 
     def __init__(
-        self, params: dict[str, str], query: dict[str, list[str]], headers: Any, body: bytes
+        self, params: dict[str, str], query: dict[str, list[str]], headers: dict[str, str], body: bytes
     ) -> None:
         self.params = params
         self.query = query
@@ -80,6 +81,8 @@ class _Request:
             data = json.loads(self.body)
         except ValueError as exc:
             raise InvalidParameterValueError(f"the request body is not JSON: {exc}") from None
+        except RecursionError:
+            raise InvalidParameterValueError("the request body is nested too deeply") from None
         if not isinstance(data, dict):
             raise InvalidParameterValueError("the request body must be a JSON object")
         return data
@@ -114,7 +117,7 @@ class _Request:
                 if not value.isdigit()
                 else (datetime.fromtimestamp(int(value), UTC))
             )
-        except ValueError:
+        except (ValueError, OverflowError, OSError):  # OverflowError/OSError: out of the platform's range
             raise InvalidParameterValueError(f"{name} must be a timestamp, got {value!r}") from None
 
 
@@ -186,6 +189,11 @@ class DurableApi:
             if match and route_method == method:
                 return handler, {key: unquote(value) for key, value in match.groupdict().items()}
         return None
+
+    def methods(self, path: str) -> set[str]:
+        """The methods some route takes on ``path`` (empty: no such path), for a 405's Allow header."""
+        found = {method for method, pattern, _ in self.routes if pattern.fullmatch(path)}
+        return found | {"HEAD"} if "GET" in found else found
 
     # -- execution state -------------------------------------------------------------------------------
 
@@ -299,7 +307,7 @@ class DurableApi:
         spec = self.service.registry.get(function_name)
         if spec is None:
             raise ResourceNotFoundError(f"Function not found: {function_name}")
-        invocation_type = request.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+        invocation_type = request.headers.get("x-amz-invocation-type") or "RequestResponse"
         if invocation_type not in ("Event", "RequestResponse", "DryRun"):
             raise InvalidParameterValueError(f"unknown InvocationType {invocation_type!r}")
         payload: str | None = None
@@ -330,7 +338,7 @@ class DurableApi:
                 }
                 return _Response(json.dumps(body).encode(), 200, headers)
         execution = self.service.start_execution(
-            function_name, name=request.headers.get("X-Amz-Durable-Execution-Name"), input_payload=payload
+            function_name, name=request.headers.get("x-amz-durable-execution-name"), input_payload=payload
         )
         headers["X-Amz-Durable-Execution-Arn"] = execution.arn
         if invocation_type == "Event":
@@ -347,28 +355,18 @@ class DurableApi:
         return _Response(json.dumps(body).encode(), 200, headers)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: LocalHttpServer
-    protocol_version = "HTTP/1.1"
+class DurableHttpApp:
+    """The `Application` the HTTP server serves: routes a request, runs it, and renders what it returns or
+    raises in botocore's REST-JSON shapes (errors: ``X-Amzn-ErrorType`` and a JSON message)."""
 
-    def do_GET(self) -> None:
-        self._handle("GET")
+    def __init__(self, api: DurableApi) -> None:
+        self.api = api
 
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_PUT(self) -> None:
-        self._handle("PUT")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def _handle(self, method: str) -> None:
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        http_request = request
+        method = "GET" if http_request.method == "HEAD" else http_request.method
         try:
-            response = self._dispatch(method)
-        except RequestTooLargeError as exc:
-            self.close_connection = True  # the body was not read
-            response = _error_response(exc.http_status, exc.code, str(exc))
+            response = self._dispatch(method, http_request)
         except ExecutionAlreadyStartedError as exc:
             response = _error_response(exc.http_status, exc.code, str(exc), DurableExecutionArn=exc.arn)
         except ServiceError as exc:
@@ -379,42 +377,40 @@ class _Handler(BaseHTTPRequestHandler):
             response = _error_response(status, code, str(exc))
         except DurableError as exc:  # e.g. a malformed update: InvalidInputError
             response = _error_response(400, "InvalidParameterValueException", str(exc))
+        except RecursionError:  # a body nested past what the parsers and validators can walk
+            response = _error_response(
+                400, "InvalidRequestContentException", "the request body is nested too deeply"
+            )
         except Exception as exc:
-            log.exception("internal error serving %s %s", method, self.path)
-            response = _error_response(500, "ServiceException", f"internal error: {exc}")
-        self._send(response)
+            log.exception("internal error serving %s %s", method, http_request.path)
+            response = _error_response(500, "ServiceException", f"internal error: {type(exc).__name__}")
+        return _render(response)
 
-    def _dispatch(self, method: str) -> _Response:
-        parts = urlsplit(self.path)
-        length_header = self.headers.get("Content-Length") or "0"
-        try:
-            length = int(length_header)
-        except ValueError:
-            raise InvalidParameterValueError("invalid Content-Length") from None
-        if length > MAX_BODY_BYTES:
-            raise RequestTooLargeError(f"the request body is over {MAX_BODY_BYTES} bytes")
-        body = self.rfile.read(length) if length > 0 else b""
-        found = self.server.api.route(method, parts.path)
+    def _dispatch(self, method: str, http_request: HttpRequest) -> _Response:
+        path = http_request.path
+        found = self.api.route(method, path)
         if found is None:
-            raise ResourceNotFoundError(f"no such route: {method} {parts.path}")
+            allowed = self.api.methods(path)
+            if allowed:
+                message = f"{http_request.method} is not allowed on {unquote(path)}"
+                error = _error_response(405, "MethodNotAllowedException", message)
+                error.headers["Allow"] = ", ".join(sorted(allowed))
+                return error
+            raise ResourceNotFoundError(f"no such route: {http_request.method} {unquote(path)}")
         route, params = found
-        return route(_Request(params, parse_qs(parts.query), self.headers, body))
+        query = parse_qs(http_request.query)
+        return route(_Request(params, query, http_request.headers, http_request.body))
 
-    def _send(self, response: _Response) -> None:
-        body = response.body
-        if not isinstance(body, bytes):
-            body = json.dumps(body, default=_epoch_seconds).encode()
-            response.headers.setdefault("Content-Type", "application/json")
-        self.send_response(response.status)
-        for key, value in response.headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
+    def error(self, status: int, code: str, message: str) -> HttpResponse:
+        return _render(_error_response(status, code, message))
 
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
+
+def _render(response: _Response) -> HttpResponse:
+    body = response.body
+    if not isinstance(body, bytes):
+        body = json.dumps(body, default=_epoch_seconds).encode()
+        response.headers.setdefault("Content-Type", "application/json")
+    return HttpResponse(response.status, body, response.headers)
 
 
 def _error_response(status: int, code: str, message: str, **extra: str) -> _Response:
@@ -431,18 +427,42 @@ def _call_plain_async(spec: RegisteredFunction, event: Any) -> None:
         log.exception("asynchronous invocation of %s failed", spec.name)
 
 
-class LocalHttpServer(ThreadingHTTPServer):
-    """The HTTP front-end of a `LocalService`, with the worker thread that drives it."""
+class LocalHttpServer:
+    """The HTTP front-end of a `LocalService` (a hardened `HttpServer`), with the worker thread that drives
+    the service."""
 
-    daemon_threads = True
-
-    def __init__(self, service: LocalService, host: str = "127.0.0.1", port: int = 0) -> None:
-        super().__init__((host, port), _Handler)
+    def __init__(
+        self,
+        service: LocalService,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        limits: Limits | None = None,
+        drive: bool = True,
+    ) -> None:
+        """``drive=False`` serves requests only: another thread drives the service (``eventflow run``)."""
+        self._drive_service = drive
         self.service = service
         self.api = DurableApi(service)
+        self._http = HttpServer((host, port), DurableHttpApp(self.api), limits)
+        self.server_address = self._http.server_address
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._drive, name="eventflow-local-worker", daemon=True)
         self._serving: threading.Thread | None = None
+
+    @property
+    def limits(self) -> Limits:
+        return self._http.limits
+
+    def serve_forever(self) -> None:
+        """Accept and serve connections in this thread until `shutdown`."""
+        self._http.serve_forever()
+
+    def shutdown(self) -> None:
+        self._http.shutdown()
+
+    def server_close(self) -> None:
+        self._http.server_close()
 
     @property
     def url(self) -> str:
@@ -458,10 +478,10 @@ class LocalHttpServer(ThreadingHTTPServer):
 
     def start(self) -> LocalHttpServer:
         """Serve and drive in background threads; returns at once."""
-        self._worker.start()
+        if self._drive_service:
+            self._worker.start()
         self._serving = threading.Thread(
             target=self.serve_forever,
-            kwargs={"poll_interval": 0.05},
             name="eventflow-local-http",
             daemon=True,
         )

@@ -106,6 +106,7 @@ class Invocations:
         with state.cond:
             state.inflight.discard(arn)
             execution.invoking = False
+            state.touch(execution)  # stored not invoking; an execution that ended meanwhile leaves memory
             if timed_out:  # the abandoned handler still holds the token
                 self._retire_token(execution)
             if execution.running:

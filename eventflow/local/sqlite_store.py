@@ -8,12 +8,18 @@ a committed transaction survives the process dying; pass ``synchronous="FULL"`` 
 
 Operations and events are stored as their wire JSON with ISO-8601 timestamps (microseconds kept), so the
 file is readable with any SQLite tool.
+
+One writer: a running ``eventflow serve`` (or ``eventflow run``) records itself in the ``owner`` table
+(`claim`), with its HTTP endpoint, so that other commands on the same file send their changes to it rather
+than writing behind its back, which the running service would never notice (`StoreOwner`).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -62,6 +68,12 @@ CREATE TABLE IF NOT EXISTS callbacks (
     callback_id TEXT PRIMARY KEY,
     arn TEXT NOT NULL,
     data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS owner (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    command TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    endpoint TEXT
 );
 CREATE TABLE IF NOT EXISTS invokes (
     arn TEXT NOT NULL,
@@ -203,5 +215,64 @@ class SqliteStore:
             )
         ]
 
+    # -- the one writer: a running service records itself, so other commands go through it -------------
+
+    def owner(self) -> StoreOwner | None:
+        """The process recorded as serving this file, if that process is still alive."""
+        row = self._db.execute("SELECT command, pid, endpoint FROM owner").fetchone()
+        if row is None:
+            return None
+        found = StoreOwner(row[0], int(row[1]), row[2])
+        return found if found.alive() else None
+
+    def claim(self, command: str, endpoint: str | None) -> None:
+        """Record this process as the file's one writer (``endpoint``: where it takes changes over HTTP).
+        Refuses if another live process holds it."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            current = self.owner()
+            if current is not None and current.pid != os.getpid():
+                raise StoreInUseError(self.path, current)
+            db.execute("INSERT OR REPLACE INTO owner VALUES (1, ?, ?, ?)", (command, os.getpid(), endpoint))
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def release(self) -> None:
+        """Forget this process as the file's writer (a process that dies is recognised as gone anyway)."""
+        self._db.execute("DELETE FROM owner WHERE pid = ?", (os.getpid(),))
+
     def close(self) -> None:
         self._db.close()
+
+
+@dataclass(frozen=True)
+class StoreOwner:
+    """The process that serves a SQLite file: what it is, its pid, and its HTTP endpoint (if any)."""
+
+    command: str
+    pid: int
+    endpoint: str | None
+
+    def alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # alive, another user's
+            return True
+        return True
+
+    def describe(self) -> str:
+        where = f" at {self.endpoint}" if self.endpoint else ""
+        return f"{self.command} (pid {self.pid}){where}"
+
+
+class StoreInUseError(Exception):
+    """Another running process is the file's writer: changes must go through it."""
+
+    def __init__(self, path: str, owner: StoreOwner) -> None:
+        self.owner = owner
+        super().__init__(f"{path} is in use by {owner.describe()}")

@@ -8,6 +8,11 @@ gets the next dense EventId (`append`), a service trigger moves an operation thr
 (`transition`), an execution with news is queued for an invocation (`mark_ready`), and at the end of the
 step the staged `ChangeSet` goes to the store in one piece (`commit`).
 
+Memory: ``executions`` holds the executions that can still change (RUNNING, or with an invocation in
+flight); an execution that has ended leaves it at the commit that stores its end (`commit`), and is read
+back from the store when asked for (`get`, which does not keep it). So a long-running service holds what is
+running, not everything it ever ran.
+
 Threads: ``lock`` is re-entrant and guards everything here; ``cond`` (on the same lock) is notified after
 every change, so a run loop or a `wait_for` blocked on it wakes up. Handlers run outside the lock.
 """
@@ -62,7 +67,7 @@ class ServiceState:
         self.on_event = on_event
         self.registry: dict[str, RegisteredFunction] = {}
         self.functions: dict[str, Handler] = {}  # name -> handler, as registered
-        self.executions: dict[str, LocalExecution] = {}  # loaded executions, by ARN
+        self.executions: dict[str, LocalExecution] = {}  # executions that can still change, by ARN
         self.timers = TimerQueue()
         self.work = WorkQueue()
         self.inflight: set[str] = set()  # ARNs whose handler is running now
@@ -75,14 +80,16 @@ class ServiceState:
     # -- lookups ----------------------------------------------------------------------------------
 
     def get(self, arn: str) -> LocalExecution:
-        """The execution with this ARN (loaded from the store if need be)."""
+        """The execution with this ARN (loaded from the store if need be; one that has ended is read from
+        the store each time and not kept in memory)."""
         with self.lock:
             execution = self.executions.get(arn)
             if execution is None:
                 execution = self.store.load(arn)
                 if execution is None:
                     raise ExecutionNotFoundError(f"no durable execution with ARN {arn!r}")
-                self.executions[arn] = execution
+                if execution.running:
+                    self.executions[arn] = execution
             return execution
 
     def function(self, function_name: str) -> RegisteredFunction:
@@ -181,6 +188,9 @@ class ServiceState:
         self.cond.notify_all()  # a worker or a `wait_for` may be waiting for exactly this change
         try:
             self.store.commit(changes)
+            for arn, execution in changes.executions.items():
+                if not execution.running and arn not in self.inflight:
+                    self.executions.pop(arn, None)  # ended and stored: read back from the store if asked
         except Exception:
             for callback_id in changes.callbacks:  # re-indexed below if the store has them open
                 self.callback_arns.pop(callback_id, None)

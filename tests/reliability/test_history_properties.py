@@ -40,7 +40,9 @@ def _is_retry(event: Event) -> bool:
 
 
 def check_histories(service: LocalService) -> None:
-    for arn, execution in service.executions.items():
+    rows, _ = service.list_executions(max_items=10**9)
+    for arn in (row.arn for row in rows):  # ended executions are read back from the store
+        execution = service.get(arn)
         events = service.history(arn)
         assert [e.event_id for e in events] == list(range(1, len(events) + 1)), arn
         assert events[0].event_type is EventType.EXECUTION_STARTED

@@ -1,9 +1,12 @@
-"""Fuzzed requests to the local service's HTTP API: every answer is a 2xx or a 4xx, never a 5xx or a hang.
+"""Fuzzed requests to the local service's HTTP API: every answer is a 2xx or a 4xx, never a 5xx or a hang,
+and every 4xx carries the service's error shape.
 
 Requests are built around the real routes (so they reach the handlers, not only the router): a real
 execution's ARN and a real callback id, mangled or not, unknown ones, every method, query strings with
 wrong types, and bodies that are valid JSON of the wrong shape, invalid JSON, binary noise or empty.
-Each request has a socket timeout, so a hang fails the test instead of stalling it.
+A second property writes raw bytes on the socket, past what http.client would send: any method token,
+HTTP/0.9 and unknown versions, over-long lines and headers, bad or lying Content-Lengths, deeply nested
+JSON, huge integers. Each request has a socket timeout, so a hang is counted instead of stalling the test.
 """
 
 from __future__ import annotations
@@ -21,10 +24,13 @@ from hypothesis import strategies as st
 from eventflow import DurableContext, durable_execution
 from eventflow.local import LocalService, VirtualClock
 from eventflow.local.http import LocalHttpServer
+from eventflow.local.http_server import Limits
 
 from .conftest import examples
+from .http_wire import exchange
 
-STATS = {"requests": 0, "2xx": 0, "4xx": 0}
+STATS = {"requests": 0, "2xx": 0, "4xx": 0, "5xx": 0, "hangs": 0, "closed": 0, "no_error_shape": 0}
+LIMITS = Limits(read_timeout=0.3, idle_timeout=5.0, max_request_line=4096, max_header_bytes=8192)
 
 
 @durable_execution
@@ -47,7 +53,7 @@ def target() -> Iterator[Target]:
     (callback_id,) = [
         op.callback_details.callback_id for op in execution.operations.values() if op.callback_details
     ]
-    with LocalHttpServer(service) as server:
+    with LocalHttpServer(service, limits=LIMITS) as server:
         yield Target(server, execution.arn, callback_id or "")
 
 
@@ -117,23 +123,125 @@ def requests(draw: st.DrawFn, arn: str, callback_id: str) -> tuple[str, str, byt
     return method, path + query, body, headers
 
 
-def send(target: Target, method: str, path: str, body: bytes, headers: dict[str, str]) -> int:
+def send(target: Target, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bool]:
+    """(status, whether an error answer carries the error shape)."""
     host, port = target.server.server_address[:2]
     connection = http.client.HTTPConnection(str(host), int(port), timeout=30)
     try:
         connection.request(method, path, body=body or None, headers=headers)
         response = connection.getresponse()
-        response.read()
-        return response.status
+        data = response.read()
+        shaped = bool(response.getheader("X-Amzn-ErrorType")) and b'"message"' in data
+        return response.status, response.status < 300 or shaped
     finally:
         connection.close()
+
+
+def count(status: int | None, outcome: str, shaped: bool) -> None:
+    STATS["requests"] += 1
+    if outcome == "hang":
+        STATS["hangs"] += 1
+    elif status is None:
+        STATS["closed"] += 1  # no answer at all
+    else:
+        STATS[f"{status // 100}xx"] = STATS.get(f"{status // 100}xx", 0) + 1
+        if status >= 300 and not shaped:
+            STATS["no_error_shape"] += 1
 
 
 @settings(max_examples=examples(300), deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_fuzzed_requests_get_2xx_or_4xx_never_5xx(target: Target, data: st.DataObject) -> None:
     method, path, body, headers = data.draw(requests(target.arn, target.callback_id))
-    status = send(target, method, path, body, headers)
-    STATS["requests"] += 1
+    status, shaped = send(target, method, path, body, headers)
+    count(status, "response", shaped)
     assert 200 <= status < 500, (status, method, path, body[:80], headers)
-    STATS["2xx" if status < 300 else "4xx"] += 1
+    assert shaped, (status, method, path, body[:80], headers)
+
+
+def deep_json(depth: int) -> bytes:
+    return b'{"CheckpointToken": "t", "Updates": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+@st.composite
+def raw_requests(draw: st.DrawFn, arn: str, callback_id: str) -> tuple[bytes, str, bool]:
+    """(bytes to send, the method, whether the request is complete: a lying Content-Length is not)."""
+    _, path, body, headers = draw(requests(arn, callback_id))
+    method = draw(
+        st.sampled_from(["GET", "POST", "HEAD", "OPTIONS", "PATCH", "PUT", "DELETE", "TRACE", "BREW", "G@T"])
+    )
+    path = draw(
+        st.sampled_from(
+            [
+                path,
+                path,
+                path,
+                "/2025-12-01/functions/fn/durable-executions?StartedAfter=100000000000000000000",
+                "/2025-12-01/functions/fn/durable-executions?StartedBefore=-99999999999999999999",
+                "/2025-12-01/functions/fn/durable-executions?MaxItems=100000000000000000000000",
+                "/" + "a" * 5000,
+                "*",
+                "http://host/x",
+            ]
+        )
+    )
+    version = draw(st.sampled_from(["HTTP/1.1", "HTTP/1.1", "HTTP/1.0", "", "HTTP/2.0", "HTTP/1.1 x", "FOO"]))
+    body = draw(
+        st.sampled_from(
+            [
+                body,
+                body,
+                deep_json(draw(st.integers(100, 100_000))),
+                b'{"CheckpointToken": "t", "Updates": [{"Id": "a", "Type": "STEP", "Action": "START", '
+                b'"StepOptions": {"NextAttemptDelaySeconds": 100000000000000000000}}]}',
+                b'{"ErrorMessage": ' + b"9" * 5000 + b"}",
+            ]
+        )
+    )
+    complete = draw(st.integers(0, 19)) != 0
+    length = draw(st.sampled_from([str(len(body))] * 6 + ["-1", "abc", "1, 2", None]))
+    if not complete:
+        length = str(len(body) + draw(st.integers(1, 100)))
+    lines = [f"{method} {path} {version}".rstrip(" ").encode("latin-1")]
+    lines.append(b"Host: localhost")
+    if length is not None:
+        lines.append(f"Content-Length: {length}".encode())
+    lines += [f"{key}: {value}".encode("latin-1") for key, value in headers.items()]
+    lines += draw(
+        st.lists(
+            st.sampled_from(
+                [
+                    b"X-Long: " + b"a" * 9000,
+                    b" folded",
+                    b"no-colon",
+                    b"Transfer-Encoding: chunked",
+                    b"Expect: 100-continue",
+                    b"Connection: close",
+                    b"X-Bytes: \xff\xfe",
+                ]
+            ),
+            max_size=2,
+        )
+    )
+    eol = draw(st.sampled_from([b"\r\n", b"\r\n", b"\n"]))
+    return eol.join(lines) + eol + eol + body, method, complete
+
+
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzzed_raw_bytes_get_4xx_in_the_error_shape_never_5xx_or_a_hang(
+    target: Target, data: st.DataObject
+) -> None:
+    raw, method, complete = data.draw(raw_requests(target.arn, target.callback_id))
+    answer = exchange(target.server.server_address, raw, timeout=10, head=method == "HEAD")
+    head_ok = method == "HEAD" and answer.has_error_shape(head=True)
+    count(answer.status, answer.outcome, answer.has_error_shape() or head_ok)
+    assert answer.outcome == "response" and answer.status is not None, (answer, raw[:200], complete)
+    assert 200 <= answer.status < 500, (answer, raw[:200])
+    assert answer.status < 300 or answer.has_error_shape() or head_ok, (answer, raw[:200])
+
+
+def test_the_fuzz_found_no_5xx_hang_or_unshaped_error() -> None:
+    """Runs after the properties (same module, in order): the totals the report prints."""
+    assert STATS["requests"] > 0
+    assert STATS["5xx"] == STATS["hangs"] == STATS["closed"] == STATS["no_error_shape"] == 0, STATS
