@@ -82,7 +82,7 @@ def replay_name(
     if recorded == name:
         return name
     if name is None and recorded is not None and recorded == label(None, fn):
-        return recorded  # type: ignore[no-any-return]
+        return recorded
     if carried and recorded is None:
         return None
     return name
@@ -106,7 +106,7 @@ def durable_step(
         run.__name__ = fn.__name__
         return run
 
-    return bind  # type: ignore[return-value]
+    return bind
 
 
 def durable_with_child_context(
@@ -124,7 +124,7 @@ def durable_with_child_context(
         run.__name__ = fn.__name__
         return run
 
-    return bind  # type: ignore[return-value]
+    return bind
 
 
 def durable_wait_for_callback(
@@ -143,7 +143,7 @@ def durable_wait_for_callback(
         run.__name__ = fn.__name__
         return run
 
-    return bind  # type: ignore[return-value]
+    return bind
 
 
 __all__ = [

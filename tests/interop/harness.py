@@ -134,6 +134,7 @@ def replay_in_eventflow(
 def replay_in_official(workflow: Callable[[Any, Any], Any], event: dict[str, Any]) -> Replayed:
     client = _RecordingClient()
     parsed = DurableExecutionInvocationInput.from_json_dict(event)
-    injected = DurableExecutionInvocationInputWithClient.from_durable_execution_invocation_input(parsed, client)
+    with_client = DurableExecutionInvocationInputWithClient
+    injected = with_client.from_durable_execution_invocation_input(parsed, client)
     output = official_durable_execution(workflow)(injected, None)
     return Replayed(dict(output), list(client.updates))

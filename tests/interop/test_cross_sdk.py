@@ -19,6 +19,7 @@ from eventflow import EnvelopeSerDes
 from eventflow import durable_execution as eventflow_durable_execution
 from eventflow.local import LocalService
 from eventflow.testing.replay import verify
+
 from .harness import (
     Replayed,
     as_official,

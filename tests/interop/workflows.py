@@ -16,12 +16,16 @@ from aws_durable_execution_sdk_python import DurableContext as OfficialContext
 from aws_durable_execution_sdk_python import durable_step as official_durable_step
 from aws_durable_execution_sdk_python.config import (
     CallbackConfig,
-    CompletionConfig as OfficialCompletionConfig,
-    ParallelConfig as OfficialParallelConfig,
     Duration,
     JitterStrategy,
     StepConfig,
     WaitForCallbackConfig,
+)
+from aws_durable_execution_sdk_python.config import (
+    CompletionConfig as OfficialCompletionConfig,
+)
+from aws_durable_execution_sdk_python.config import (
+    ParallelConfig as OfficialParallelConfig,
 )
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 from aws_durable_execution_sdk_python.waits import (
@@ -176,7 +180,8 @@ def e_callback(event: Any, ctx: DurableContext) -> Any:
 
 def o_wait_for_callback(event: Any, ctx: OfficialContext) -> Any:
     config = WaitForCallbackConfig(timeout=Duration.from_hours(1))
-    return ctx.wait_for_callback(lambda cid, _: World.answer_later(cid, '"yes"'), name="manager", config=config)
+    submit = lambda cid, _: World.answer_later(cid, '"yes"')  # noqa: E731
+    return ctx.wait_for_callback(submit, name="manager", config=config)
 
 
 def e_wait_for_callback(event: Any, ctx: DurableContext) -> Any:
@@ -233,7 +238,8 @@ def e_parallel(event: Any, ctx: DurableContext) -> Any:
 
 def _fail_fast_branches() -> list[Callable[[Any], Any]]:
     def refuse(c: Any) -> Any:
-        return c.step(_doomed, name="refuse", **{_RETRY_KEY[type(c).__module__]: _NO_RETRY[type(c).__module__]})
+        sdk = type(c).__module__
+        return c.step(_doomed, name="refuse", **{_RETRY_KEY[sdk]: _NO_RETRY[sdk]})
 
     return [lambda c: c.step(lambda _: "first", name="first"), refuse, lambda c: "never started"]
 
