@@ -27,6 +27,7 @@ from eventflow.batch import (
 )
 from eventflow.config import ChildConfig, StepConfig, StepSemantics
 from eventflow.context import DurableContext
+from eventflow.core.names import durable_step, durable_wait_for_callback, durable_with_child_context
 from eventflow.core.operations.callback import AsyncCallback, Callback
 from eventflow.core.operations.compensation import CompensationSummary
 from eventflow.core.operations.step import StepContext
@@ -118,6 +119,9 @@ __all__ = [
     "WaitForConditionError",
     "configure_json_logging",
     "durable_execution",
+    "durable_step",
+    "durable_wait_for_callback",
+    "durable_with_child_context",
     "retry",
     "waits",
 ]

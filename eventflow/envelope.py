@@ -209,4 +209,11 @@ _DECODERS: dict[str, Callable[[EnvelopeSerDes, Any], Any]] = {
     "br": EnvelopeSerDes._decode_batch,
 }
 
-__all__ = ["BatchResultLike", "EnvelopeSerDes"]
+
+
+def is_tag(value: Any) -> bool:
+    """Whether ``value`` is a tag of the typed envelope (what `eventflow.serdes.JsonSerDes` looks for)."""
+    return isinstance(value, str) and value in _DECODERS
+
+
+__all__ = ["BatchResultLike", "EnvelopeSerDes", "is_tag"]

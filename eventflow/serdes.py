@@ -46,17 +46,57 @@ _decode = json.JSONDecoder().decode  # `json.loads` less its argument checks: on
 def _to_json(value: Any) -> str:
     if type(value) is int:  # JSONEncoder takes its slow general path for ints (~1 µs); same text
         return int.__repr__(value)
+    if type(value) is dict and len(value) == 2 and _looks_like_envelope(value):
+        from eventflow.envelope import EnvelopeSerDes
+
+        return EnvelopeSerDes().serialize(value, SerDesContext("", ""))  # see `JsonSerDes`
     return _encode(value)
 
 
+def _looks_like_envelope(value: Any) -> bool:
+    """A JSON object of exactly ``{"t": <a tag the official SDK writes>, "v": ...}`` at the root."""
+    if type(value) is not dict or len(value) != 2 or "t" not in value or "v" not in value:
+        return False
+    from eventflow.envelope import is_tag
+
+    return is_tag(value["t"])
+
+
+def _from_envelope(value: dict[str, Any]) -> Any:
+    """The value an official envelope read by the default JSON stands for (see `JsonSerDes`)."""
+    from eventflow.envelope import EnvelopeSerDes
+
+    try:
+        return EnvelopeSerDes().decode(value["t"], value["v"])
+    except SerDesError as exc:
+        raise SerDesError(
+            f"the payload is the official SDK's typed envelope, and it is malformed ({exc}); read it "
+            "with EnvelopeSerDes() to see the value it holds"
+        ) from exc
+
+
+def _read_json(data: str) -> Any:
+    value = _decode(data)
+    if type(value) is dict and len(value) == 2 and _looks_like_envelope(value):
+        return _from_envelope(value)
+    return value
+
+
 class JsonSerDes:
-    """Compact JSON (no spaces), byte-compatible with the official SDK for scalars and lists of them."""
+    """Compact JSON (no spaces), byte-compatible with the official SDK for scalars and lists of them.
+
+    Reading never hands back the official SDK's typed envelope as if it were data: a payload that is
+    one (``{"t": "m", "v": {...}}``, a known tag at the root, nothing else) is decoded as the official SDK
+    reads it, so a history that SDK wrote replays with its values. Writing stays plain JSON, except for a
+    dict that would read back as an envelope (exactly the keys ``t`` and ``v``, ``t`` a tag): that one is
+    written *as* an envelope, so it reads back as itself here and in the official SDK alike.
+    """
 
     def serialize(self, value: Any, context: SerDesContext) -> str:
         return _to_json(value)
 
     def deserialize(self, data: str, context: SerDesContext) -> Any:
-        return json.loads(data)
+        return _read_json(data)
 
 
 class PydanticSerDes(Generic[T]):
@@ -112,7 +152,7 @@ def deserialize(serdes: SerDes, data: str | None, operation_id: str, execution_a
         return None
     try:
         if serdes is DEFAULT_SERDES:
-            return _decode(data)
+            return _read_json(data)
         return serdes.deserialize(data, SerDesContext(operation_id, execution_arn))
     except SerDesError:
         raise

@@ -254,3 +254,45 @@ def test_plain_json_stays_the_default() -> None:
     _, recorder, _ = _run(handler)
     assert recorder.updates[-1].payload == '{"x":[1,2]}'
     assert isinstance(JsonSerDes().deserialize('{"x":[1,2]}', CTX), dict)
+
+
+# -- the default JSON never hands back an official envelope as data ---------------------------------------
+
+
+@pytest.mark.parametrize(("value", "wire"), [(v, w) for v, w in OFFICIAL_VECTORS if w.startswith('{"t"')])
+def test_default_json_reads_every_official_envelope_as_its_value(value: Any, wire: str) -> None:
+    assert JsonSerDes().deserialize(wire, CTX) == value
+    assert deserialize(JsonSerDes(), wire, "op", "arn") == value
+    from eventflow.serdes import DEFAULT_SERDES
+
+    assert deserialize(DEFAULT_SERDES, wire, "op", "arn") == value  # the hot path reads it the same way
+
+
+def test_default_json_writes_a_dict_shaped_like_an_envelope_as_an_envelope() -> None:
+    for value in ({"t": "s", "v": "x"}, {"t": "m", "v": {}}):
+        payload, read = round_trip(JsonSerDes(), value, "op", "arn")
+        assert read == value  # not "x" or {}: the dict comes back as itself
+        assert json.loads(payload)["t"] == "m"  # ... because it went out as an envelope
+        assert ENVELOPE.deserialize(payload, CTX) == value  # which the official SDK reads the same way
+    # Dicts that only resemble one are plain JSON, as before.
+    for value in ({"t": "zz", "v": 1}, {"t": "s", "v": "x", "w": 0}, {"t": "s"}):
+        assert serialize(JsonSerDes(), value, "op", "arn") == json.dumps(value, separators=(",", ":"))
+        assert JsonSerDes().deserialize(json.dumps(value), CTX) == value
+
+
+def test_a_malformed_official_envelope_is_a_serdes_error_naming_the_envelope_serdes() -> None:
+    with pytest.raises(SerDesError, match="EnvelopeSerDes"):
+        JsonSerDes().deserialize('{"t":"i","v":"not a number"}', CTX)
+
+
+def test_a_history_written_by_the_official_sdk_replays_with_the_default_serdes() -> None:
+    def handler(event: Any, ctx: DurableContext) -> Any:
+        value = ctx.step(lambda _: {"placeholder": True}, name="fetch")
+        return sorted(value)
+
+    service, _, execution = _run(handler)
+    event = service.invocation_input(execution)
+    step_op = next(op for op in event["InitialExecutionState"]["Operations"] if op["Type"] == "STEP")
+    step_op["StepDetails"]["Result"] = '{"t":"m","v":{"b":{"t":"i","v":2},"a":{"t":"i","v":1}}}'
+    output = DurableHandler(handler, RecordingBackend(service))(event, None)
+    assert output == {"Status": "SUCCEEDED", "Result": '["a", "b"]'}  # not ["t", "v"]

@@ -48,7 +48,7 @@ def child_sequential_steps(event: Any, ctx: DurableContext) -> Any:
         first = child.step(lambda _: event, name="first")
         return child.step(lambda _: first, name="second")
 
-    return ctx.child_context(body)
+    return ctx.child_context(body, name="body")
 
 
 @covers("3-4")
@@ -60,7 +60,7 @@ def child_error(event: Any, ctx: DurableContext) -> Any:
     def body(child: DurableContext) -> Any:
         return child.step(failing, retry=retry.no_retry)
 
-    return ctx.child_context(body)
+    return ctx.child_context(body, name="body")
 
 
 @covers("3-5")
@@ -85,9 +85,9 @@ def child_nested(event: Any, ctx: DurableContext) -> Any:
 
     def outer(child: DurableContext) -> Any:
         child.step(lambda _: event, name="outer_step")
-        return child.child_context(inner)
+        return child.child_context(inner, name="inner")
 
-    return ctx.child_context(outer)
+    return ctx.child_context(outer, name="outer")
 
 
 @covers("3-7")
@@ -101,7 +101,7 @@ def child_step_retry(event: Any, ctx: DurableContext) -> Any:
     def body(child: DurableContext) -> Any:
         return child.step(flaky, retry=_ONE_SECOND)
 
-    return ctx.child_context(body)
+    return ctx.child_context(body, name="body")
 
 
 @covers("3-8")
@@ -113,7 +113,7 @@ def child_step_retry_exhausted(event: Any, ctx: DurableContext) -> Any:
     def body(child: DurableContext) -> Any:
         return child.step(always_fail, retry=_ONE_SECOND)
 
-    return ctx.child_context(body)
+    return ctx.child_context(body, name="body")
 
 
 @covers("3-9")
@@ -135,7 +135,7 @@ def child_step_and_wait(event: Any, ctx: DurableContext) -> Any:
         child.wait(seconds=1)
         return value
 
-    return ctx.child_context(body)
+    return ctx.child_context(body, name="body")
 
 
 @covers("3-11")
@@ -146,7 +146,7 @@ def child_large_result(event: Any, ctx: DurableContext) -> Any:
         seed = child.step(lambda _: "x", name="seed")
         return seed * (300 * 1024)  # over the 256 KiB checkpoint limit: checkpointed with ReplayChildren
 
-    large = ctx.child_context(body)
+    large = ctx.child_context(body, name="body")
     ctx.wait(seconds=1)
     return {"length": len(large)}
 
@@ -178,7 +178,7 @@ def child_wait_only(event: Any, ctx: DurableContext) -> Any:
         child.wait(seconds=1)
         return event
 
-    value = ctx.child_context(body)
+    value = ctx.child_context(body, name="body")
     return ctx.step(lambda _: value, name="after_child")
 
 
@@ -198,7 +198,7 @@ def child_custom_serdes(event: Any, ctx: DurableContext) -> Any:
     def body(child: DurableContext) -> Any:
         return child.step(lambda _: event, name="echo")
 
-    return ctx.child_context(body, config=ChildConfig(serdes=_UppercaseText()))
+    return ctx.child_context(body, name="body", config=ChildConfig(serdes=_UppercaseText()))
 
 
 @covers("3-15")
@@ -207,7 +207,7 @@ def child_error_without_step(event: Any, ctx: DurableContext) -> Any:
     def body(child: DurableContext) -> Any:
         raise ValueError("the child failed before any durable operation")
 
-    return ctx.child_context(body)
+    return ctx.child_context(body, name="body")
 
 
 @covers("3-16")
@@ -216,7 +216,7 @@ def child_returns_none(event: Any, ctx: DurableContext) -> Any:
     def body(child: DurableContext) -> None:
         return None
 
-    return ctx.child_context(body)
+    return ctx.child_context(body, name="body")
 
 
 @covers("3-17")
@@ -226,7 +226,7 @@ def child_logger_only(event: Any, ctx: DurableContext) -> Any:
         child.logger.info(f"child context ran for {event}")
         return event
 
-    value = ctx.child_context(body)
+    value = ctx.child_context(body, name="body")
     ctx.wait(seconds=1)
     return value
 
@@ -239,7 +239,7 @@ def child_then_top_level(event: Any, ctx: DurableContext) -> Any:
         child.wait(seconds=1)
         return value
 
-    value = ctx.child_context(body)
+    value = ctx.child_context(body, name="body")
     result = ctx.step(lambda _: value, name="outer")
     ctx.wait(seconds=1)
     return result

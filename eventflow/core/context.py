@@ -16,7 +16,7 @@ from typing import Any
 from eventflow.batch import BatchResult, MapConfig, ParallelBranch, ParallelConfig
 from eventflow.config import ChildConfig, StepConfig, StepSemantics
 from eventflow.core.effects import Plan
-from eventflow.core.names import resolve_name
+from eventflow.core.names import label
 from eventflow.core.operations.batch import batch_plan, map_spec, parallel_spec
 from eventflow.core.operations.callback import (
     CallbackHandle,
@@ -109,8 +109,8 @@ class ContextCore:
         compensation_name: str | None,
         compensation_config: StepConfig | None,
     ) -> Plan[Any]:
-        step_name = resolve_name(name, fn)[0]
-        undo_name = compensation_name or resolve_name(None, compensate)[0]
+        step_name = label(name, fn)
+        undo_name = compensation_name or label(None, compensate)
         if undo_name is None and step_name is not None:
             undo_name = f"compensate {step_name}"
         if self._compensations is None:

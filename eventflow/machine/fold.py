@@ -17,9 +17,10 @@ attempt's outcome event with `RetryDetails.NextAttemptDelaySeconds` set --
   `StepSucceeded{..., RetryDetails{CurrentAttempt, NextAttemptDelaySeconds}}`,
 
 while the final outcome carries `RetryDetails{CurrentAttempt}` without a delay (conformance suite 1.12, 6.6).
-So the caller passes `is_retry = RetryDetails.NextAttemptDelaySeconds is not None` for StepSucceeded and
+So the caller passes `is_retry = RetryDetails.NextAttemptDelaySeconds > 0` for StepSucceeded and
 StepFailed, and `False` for every other event. (The official testing library also writes
-`NextAttemptDelaySeconds: 0` on a terminal StepFailed; the real service omits it.)
+`NextAttemptDelaySeconds: 0` on a terminal StepFailed; the real service omits it. A RETRY's delay is at
+least 1 s, so 0 is never one: `testing.reconstruct.is_retry_event`.)
 
 The retry delay elapsing (PENDING -> READY) has no history event either: a retried step's history reads
 StepStarted, StepFailed{retry}, InvocationCompleted, StepStarted, StepSucceeded. The STEP machine keeps

@@ -35,12 +35,17 @@ _TERMINAL = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT", "STOPPED
 
 
 def is_retry_event(event: Event) -> bool:
-    """A StepSucceeded/StepFailed that carries a retry delay records a RETRY (see `machine.fold`)."""
+    """A StepSucceeded/StepFailed that carries a retry delay records a RETRY (see `machine.fold`).
+
+    The delay must be over 0: a RETRY's ``StepOptions.NextAttemptDelaySeconds`` is at least 1 (botocore's
+    model), so ``NextAttemptDelaySeconds: 0``, which the official testing library writes on a final
+    StepFailed, is a final outcome, never a retry.
+    """
     details = event.step_succeeded_details or event.step_failed_details
     if event.event_type not in (_E.STEP_SUCCEEDED, _E.STEP_FAILED) or details is None:
         return False
     retry = details.retry_details
-    return retry is not None and retry.next_attempt_delay_seconds is not None
+    return retry is not None and bool(retry.next_attempt_delay_seconds)
 
 
 @dataclass(frozen=True)
@@ -177,7 +182,7 @@ def _apply_step(op: dict[str, Any], event: Event) -> None:
     next_at = None
     if (
         retry is not None
-        and retry.next_attempt_delay_seconds is not None
+        and retry.next_attempt_delay_seconds
         and event.event_timestamp is not None
     ):
         next_at = event.event_timestamp + timedelta(seconds=retry.next_attempt_delay_seconds)

@@ -39,7 +39,7 @@ from eventflow.errors import NonDeterministicExecutionError
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
 from eventflow.events.history import Event
-from eventflow.events.wire import ContextDetails, Operation
+from eventflow.events.wire import ContextDetails, ErrorObject, Operation
 from eventflow.handler import DurableHandler
 from eventflow.testing.histories import ExecutionRecord, load_record
 from eventflow.testing.labels import IdLabeler
@@ -85,10 +85,11 @@ class ReplayReport:
         return self.divergence is None
 
     def __str__(self) -> str:
+        notes = "".join(f"\n  note: {note}" for note in self.notes)
         if self.divergence is None:
             state = "finished" if self.complete else "still running"
-            return f"{self.source}: OK ({self.operations} operations, execution {state})"
-        return f"{self.source}: {self.divergence}"
+            return f"{self.source}: OK ({self.operations} operations, execution {state}){notes}"
+        return f"{self.source}: {self.divergence}{notes}"
 
 
 HistoryInput = ExecutionRecord | Sequence[Event] | Sequence[Operation] | str | Path
@@ -122,6 +123,7 @@ def verify(
         report.reached_end = stop.divergence is not None
         return report
     report.divergence = replay.judge(report.output)
+    report.notes.extend(replay.notes)
     return report
 
 
@@ -145,11 +147,45 @@ def _outcome_of(operations: Sequence[Operation]) -> Outcome | None:
     return Outcome(execution.status.value)  # an operation log keeps no result: only the status is known
 
 
+# The result type each batch sub-type's completion record names (the official SDK's summary payload).
+_BATCH_RESULT_TYPES = {"Map": "MapResult", "Parallel": "ParallelResult"}
+
+
 def _deepen(op: Operation) -> Operation:
+    """A finished CONTEXT marked ReplayChildren, so the replay enters it.
+
+    A map/parallel whose full result is recorded gets that result's completion record in its place: the
+    core then rebuilds the batch from the items exactly as recorded (how many items were started, why it
+    completed) instead of deriving it from the code's item count, which over-counts a batch that stopped
+    early (a fail-fast parallel records 2 items of 3). A batch result it cannot read (a custom serdes) is
+    left as recorded, not entered.
+    """
     if op.type != OperationType.CONTEXT or op.status != OperationStatus.SUCCEEDED:
         return op
     details = op.context_details or ContextDetails()
-    return op.model_copy(update={"context_details": details.model_copy(update={"replay_children": True})})
+    if details.replay_children:
+        return op
+    update: dict[str, Any] = {"replay_children": True}
+    result_type = _BATCH_RESULT_TYPES.get(op.sub_type or "")
+    if result_type is not None:
+        record = _completion_record(details.result, result_type)
+        if record is None:
+            return op
+        update["result"] = record
+    return op.model_copy(update={"context_details": details.model_copy(update=update)})
+
+
+def _completion_record(payload: str | None, result_type: str) -> str | None:
+    from eventflow.core.operations.batch import BATCH_RESULT_SERDES, completion_record
+    from eventflow.serdes import SerDesContext
+
+    if payload is None:
+        return None
+    try:
+        result = BATCH_RESULT_SERDES.deserialize(payload, SerDesContext("", ""))
+        return completion_record(result, result_type, None)
+    except Exception:  # not a batch result this reader knows: the batch is compared as recorded
+        return None
 
 
 class _Stop(BaseException):
@@ -206,6 +242,7 @@ class _Replay:
         self.labeler = IdLabeler()
         self.seen: set[str] = set()
         self.watched: set[int] = set()
+        self.notes: list[str] = []
 
     # -- running ------------------------------------------------------------------------------------------
 
@@ -304,12 +341,28 @@ class _Replay:
                 "execution", None, None, f"result {recorded.result}", f"result {output.get('Result')}"
             )
         if recorded.status != "SUCCEEDED" and status == "FAILED":
-            error = output.get("Error") or {}
-            if recorded.error is None or recorded.error.error_type == error.get("ErrorType"):
-                return None
+            self._note_error_difference(recorded.error, output.get("Error") or {})
+            return None
         if recorded.status in ("TIMED_OUT", "STOPPED") and status == "PENDING":
             return None  # the service ended it from outside; the code was still waiting
         return Divergence("execution", None, None, _outcome_text(recorded), _output_text(output))
+
+    def _note_error_difference(self, recorded: ErrorObject | None, now: dict[str, Any]) -> None:
+        """Both failed: how the error is labelled is not determinism. SDKs name the same failure
+        differently (the official SDK's ``...exceptions.StepError`` for eventflow's user exception type),
+        so a differing ErrorType or message is a note, never a divergence."""
+        if recorded is None:
+            return
+        if recorded.error_type != now.get("ErrorType"):
+            self.notes.append(
+                f"execution: error type differs in name only: recorded {recorded.error_type}, "
+                f"code now {now.get('ErrorType')}"
+            )
+        if recorded.error_message != now.get("ErrorMessage"):
+            self.notes.append(
+                f"execution: error message differs: recorded {recorded.error_message!r}, "
+                f"code now {now.get('ErrorMessage')!r}"
+            )
 
     def _first_missed(self) -> Operation | None:
         entered = {op.parent_id for op in self.operations if op.id in self.seen}
@@ -411,6 +464,7 @@ def dumps_report(report: ReplayReport) -> str:
             "ok": report.ok,
             "operations": report.operations,
             "complete": report.complete,
+            "notes": report.notes,
             "divergence": None
             if d is None
             else {

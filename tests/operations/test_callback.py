@@ -24,6 +24,7 @@ from eventflow import (
     InvalidInputError,
     JsonSerDes,
     StepContext,
+    durable_wait_for_callback,
     retry,
 )
 from eventflow.events.enums import ExecutionStatus, OperationStatus
@@ -331,19 +332,20 @@ def test_wait_for_callback_failures_are_callback_errors_on_every_replay(
 
 @pytest.mark.parametrize("flavour", ["sync", "async"])
 def test_a_failing_submitter_is_a_callback_submitter_error(service: FakeService, flavour: str) -> None:
+    @durable_wait_for_callback  # the submitter carries its Name, as with the official SDK's decorator
     def refuse(callback_id: str, step: StepContext) -> None:
         submitted.append((callback_id, step.attempt))
         raise ConnectionError("queue unavailable")
 
     def sync(event: Any, ctx: DurableContext) -> Any:
         try:
-            return ctx.wait_for_callback(refuse, retry=retry.no_retry)
+            return ctx.wait_for_callback(refuse(), retry=retry.no_retry)
         except CallbackSubmitterError as exc:
             return [exc.error_type, exc.message, exc.name]
 
     async def async_(event: Any, ctx: AsyncDurableContext) -> Any:
         try:
-            return await ctx.wait_for_callback(refuse, retry=retry.no_retry)
+            return await ctx.wait_for_callback(refuse(), retry=retry.no_retry)
         except CallbackSubmitterError as exc:
             return [exc.error_type, exc.message, exc.name]
 
@@ -403,20 +405,21 @@ def test_an_anonymous_submitter_gives_unprefixed_names(service: FakeService) -> 
     )
 
 
-def test_a_history_recorded_without_inferred_names_replays(service: FakeService) -> None:
-    """The official SDK records no Name for an undecorated submitter; the children follow suit."""
+def test_a_history_that_named_an_undecorated_submitter_replays(service: FakeService) -> None:
+    """Earlier eventflow versions recorded an undecorated submitter's ``__name__``; such a history still
+    replays (the recorded Name is kept), though a new run of ``wait_for_callback(notify)`` records none."""
 
-    def handler(event: Any, ctx: DurableContext) -> Any:
-        return ctx.wait_for_callback(lambda callback_id, step: None)
+    def old(event: Any, ctx: DurableContext) -> Any:
+        return ctx.wait_for_callback(notify, name="notify")  # what an earlier eventflow recorded
 
-    service.invoke(handler)
+    service.invoke(old)
     service.callback_succeeds(CALLBACK_IN_CONTEXT, "ok")
 
-    def named(event: Any, ctx: DurableContext) -> Any:
-        return ctx.wait_for_callback(notify)  # now infers the name "notify"
+    def now(event: Any, ctx: DurableContext) -> Any:
+        return ctx.wait_for_callback(notify)
 
-    assert result_of(service.invoke(named)) == "ok"
-    assert submitted == []
+    assert result_of(service.invoke(now)) == "ok"
+    assert len(submitted) == 1  # run once, by the first invocation; the replay ran nothing
 
 
 def test_the_submitter_return_value_is_not_checkpointed(service: FakeService) -> None:

@@ -161,3 +161,32 @@ def test_async_handlers_replay_too(recorded: DurableRun) -> None:
 
     report = verify(recorded.history, async_renamed)
     assert report.divergence is not None and report.divergence.label == "root/3"
+
+
+def test_a_final_step_failed_with_a_zero_retry_delay_folds_as_failed() -> None:
+    """The official testing library writes ``NextAttemptDelaySeconds: 0`` on a step's last failure; a RETRY's
+    delay is at least 1 s, so 0 is the final outcome, not a retry that leaves the step PENDING."""
+    from eventflow.events.history import Event as HistoryEvent
+    from eventflow.testing.reconstruct import is_retry_event, operations_from_events
+
+    def failed(event_id: int, delay: int) -> HistoryEvent:
+        return HistoryEvent.from_wire({
+            "EventType": "StepFailed", "EventId": event_id, "Id": "s", "Name": "doomed", "SubType": "Step",
+            "EventTimestamp": 1_700_000_000_000,
+            "StepFailedDetails": {"Error": {"Payload": {"ErrorType": "StepError", "ErrorMessage": "no"}},
+                                  "RetryDetails": {"CurrentAttempt": event_id // 2,
+                                                   "NextAttemptDelaySeconds": delay}},
+        })
+
+    def started(event_id: int) -> HistoryEvent:
+        return HistoryEvent.from_wire({"EventType": "StepStarted", "EventId": event_id, "Id": "s",
+                                       "Name": "doomed", "SubType": "Step",
+                                       "EventTimestamp": 1_700_000_000_000, "StepStartedDetails": {}})
+
+    execution = HistoryEvent.from_wire({"EventType": "ExecutionStarted", "EventId": 1, "Id": "x",
+                                        "EventTimestamp": 1_700_000_000_000,
+                                        "ExecutionStartedDetails": {"Input": {"Payload": "null"}}})
+    events = [execution, started(2), failed(3, 1), started(4), failed(5, 0)]
+    assert [is_retry_event(e) for e in events] == [False, False, True, False, False]
+    step = operations_from_events(events)[1]
+    assert step.status == "FAILED"

@@ -41,7 +41,7 @@ from eventflow.batch import (
 from eventflow.config import ChildConfig
 from eventflow.core.effects import Enter, Flush, Fork, Plan
 from eventflow.core.failures import error_object, operation_error
-from eventflow.core.names import resolve_name
+from eventflow.core.names import replay_name, resolve_name
 from eventflow.core.operation_table import detail
 from eventflow.core.operations.child import MAX_PAYLOAD_BYTES, child_plan
 from eventflow.core.scope import Scope
@@ -332,12 +332,11 @@ def batch_plan(
     fn: Callable[..., Any] | None = None,
 ) -> Plan[BatchResult[Any]]:
     """The map/parallel operation: replay it, rebuild it, or run (and maybe suspend) its items."""
-    name, inferred = resolve_name(name, fn) if fn is not None else (name, False)
+    name, carried = resolve_name(name, fn)
     op_id = scope.next_id()
+    name = replay_name(state, op_id, name, carried, fn)
     parent_id = scope.parent_id
-    entry = state.recorded_entry(
-        op_id, OperationType.CONTEXT, spec.sub_type, name, parent_id, name_inferred=inferred
-    )
+    entry = state.recorded_entry(op_id, OperationType.CONTEXT, spec.sub_type, name, parent_id)
     serdes = _batch_serdes(spec, state)
 
     update = updater(op_id, parent_id, name, OperationType.CONTEXT, spec.sub_type)

@@ -28,7 +28,7 @@ from typing import Any, Generic, TypeVar
 from eventflow.config import ChildConfig, StepConfig
 from eventflow.core.effects import Flush, Plan
 from eventflow.core.failures import operation_error, type_name
-from eventflow.core.names import resolve_name
+from eventflow.core.names import replay_name, resolve_name
 from eventflow.core.operation_table import detail
 from eventflow.core.operations.child import child_plan
 from eventflow.core.operations.step import StepContext, step_plan
@@ -193,11 +193,11 @@ def wait_for_callback_plan(
     failed. Which one is read from the recorded (or just emitted) status of the two children, because
     the CONTEXT's recorded error only keeps the inner error's fields.
     """
-    name, inferred = resolve_name(name, submitter)
+    name, carried = resolve_name(name, submitter)
     op_id = scope.next_id()
     recorded = state.operations.get(op_id)
-    if inferred and recorded is not None and recorded.name is None:
-        name = None  # recorded by an SDK that does not infer names: the children's names follow suit
+    # the recorded Name wins where only names differ (core/names.py); the children's names follow suit
+    name = replay_name(state, op_id, name, carried, submitter)
     prefix = f"{name} " if name else ""
     step_config = StepConfig(retry_strategy=retry)
     if recorded is not None and recorded.status in _ENDED_BY_SERVICE:

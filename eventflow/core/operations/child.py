@@ -14,7 +14,7 @@ from typing import Any
 from eventflow.config import ChildConfig
 from eventflow.core.effects import Enter, Flush, Plan
 from eventflow.core.failures import error_object, operation_error
-from eventflow.core.names import resolve_name
+from eventflow.core.names import replay_name, resolve_name
 from eventflow.core.operation_table import detail
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
@@ -40,10 +40,11 @@ def child_plan(
     """Run ``fn`` in a child context. ``op_id`` is given by map/parallel for their items."""
     config = config or _DEFAULT_CONFIG
     sub_type = config.sub_type or OperationSubType.RUN_IN_CHILD_CONTEXT
-    name, inferred = resolve_name(name, fn)
+    name, carried = resolve_name(name, fn)
     op_id = op_id or scope.next_id()
+    name = replay_name(state, op_id, name, carried, fn)
     parent_id = scope.parent_id
-    entry = state.recorded_entry(op_id, _CONTEXT, sub_type, name, parent_id, name_inferred=inferred)
+    entry = state.recorded_entry(op_id, _CONTEXT, sub_type, name, parent_id)
     serdes = config.serdes or state.serdes
 
     update = updater(op_id, parent_id, name, _CONTEXT, sub_type)

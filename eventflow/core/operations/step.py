@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from eventflow.config import StepConfig, StepSemantics
 from eventflow.core.effects import Call, Flush, Plan
 from eventflow.core.failures import error_object, operation_error
-from eventflow.core.names import resolve_name
+from eventflow.core.names import replay_name, resolve_name
 from eventflow.core.operation_table import detail
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
@@ -111,13 +111,13 @@ def open_step(
     Emits nothing.
     """
     config = config or _DEFAULT_CONFIG
-    inferred = False
-    if not name:
-        name, inferred = resolve_name(name, fn)
     op_id = scope.next_id()
+    if not name:  # an unnamed step records a Name only if its function carries one (core/names.py)
+        name, carried = resolve_name(name, fn)
+        name = replay_name(state, op_id, name, carried, fn)
     parent_id = scope.parent_id
     serdes = config.serdes or state.serdes
-    entry = state.recorded_entry(op_id, _STEP, sub_type, name, parent_id, name_inferred=inferred)
+    entry = state.recorded_entry(op_id, _STEP, sub_type, name, parent_id)
     if entry is None:
         return None, OpenStep(op_id, parent_id, name, config, serdes, sub_type)
     status = state.status(op_id)
