@@ -79,13 +79,14 @@ class ExecutionStarter:
         of the chained invoke it runs for. Called with the lock held; the caller commits."""
         state = self._state
         name = name or str(uuid.uuid4())
-        arn = f"{function_arn(function_name)}/durable-execution/{name}/{uuid.uuid4()}"
+        execution_id = str(uuid.uuid4())  # the EXECUTION operation's id is the ARN's last segment (§2)
+        arn = f"{function_arn(function_name)}/durable-execution/{name}/{execution_id}"
         now = state.clock.now()
         execution = LocalExecution(arn, function_name, name, input_payload, now, timeout_seconds)
         if parent is not None:
             execution.parent_arn, execution.parent_op_id = parent
         op = Operation(
-            id=str(uuid.uuid4()),
+            id=execution_id,
             type=OperationType.EXECUTION,
             status=OperationStatus.STARTED,
             start_timestamp=now,
