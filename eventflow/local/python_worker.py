@@ -10,6 +10,7 @@ durable SDK in the handler reaches the service at ``AWS_ENDPOINT_URL_LAMBDA`` wi
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import importlib
 import json
@@ -85,7 +86,23 @@ class RuntimeApi:
         return (response, body) if response.status == 200 else None
 
 
+def _die_with_service() -> None:
+    """End this process when the service that started it goes away, even in the middle of a handler (a
+    sandbox never outlives its service). The service holds the write end of this process's stdin and
+    never writes to it: a thread blocked reading it wakes at end of file, when the service is gone."""
+    import threading
+
+    def watch() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdin.buffer.read()
+        os._exit(1)
+
+    if sys.stdin is not None and not sys.stdin.isatty():
+        threading.Thread(target=watch, name="eventflow-worker-parent-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
+    _die_with_service()
     api = RuntimeApi(os.environ["AWS_LAMBDA_RUNTIME_API"])
     try:
         if len(argv) != 1:

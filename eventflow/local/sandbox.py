@@ -49,9 +49,11 @@ class Sandbox:
         self.returncode: int | None = None
         environment = {**env, "AWS_LAMBDA_RUNTIME_API": self.api.address}
         try:
-            # A session of its own: a timeout kills the whole group (`npx` and the node it starts).
+            # A session of its own: a timeout kills the whole group (`npx` and the node it starts). Its
+            # stdin is a pipe nobody writes to: it reaches end of file when this service is gone, which
+            # eventflow's worker watches for, so a sandbox does not outlive a killed service.
             self.process = subprocess.Popen(
-                list(argv), env=environment, cwd=cwd, stdin=subprocess.DEVNULL, start_new_session=True
+                list(argv), env=environment, cwd=cwd, stdin=subprocess.PIPE, start_new_session=True
             )
         except OSError:
             self.api.close()
@@ -122,3 +124,6 @@ class Sandbox:
         if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()

@@ -168,7 +168,10 @@ class SandboxRuntime:
         """Kill every sandbox; invocations waiting for one fail."""
         with self._cond:
             self._closed = True
-            sandboxes = list(self._all)
+            idle, self._idle = self._idle, []
+            for sandbox in idle:
+                self._drop(sandbox)
+            busy = list(self._all)  # dropped when their invocations end (`_release`)
             self._cond.notify_all()
-        for sandbox in sandboxes:
+        for sandbox in busy:
             sandbox.close()
