@@ -240,6 +240,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
             flush=True,
         )
         with contextlib.suppress(KeyboardInterrupt):
+            _stop_on_sigterm()
             server.run()
     finally:
         if server is not None:
@@ -247,6 +248,18 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         service.close_runtimes()
         service.store.close()  # stopping the server only stops the service: the store is ours to close
     return 0
+
+
+def _stop_on_sigterm() -> None:
+    """Let SIGTERM stop serve as Ctrl-C does, so its worker processes are ended on the way out."""
+    import signal
+    import threading
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def _runtime(name: str, spec: str, options: Any, load: Callable[[str], Any], directory: str | None) -> Any:
