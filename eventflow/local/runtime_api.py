@@ -200,6 +200,11 @@ class RuntimeApiServer(ThreadingHTTPServer):
         self._thread = threading.Thread(target=self._accept, name="eventflow-runtime-api", daemon=True)
         self._thread.start()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A runtime that dies mid-request resets its connection: that is the sandbox's end, which
+        `sandbox.Sandbox` reports; not a server error to print."""
+        log.debug("runtime api connection from %s ended", client_address, exc_info=True)
+
     def _accept(self) -> None:
         while True:
             try:
