@@ -110,7 +110,7 @@ def test_wait_for_callback(lam: Any) -> None:
         callback_id = file.read()
     lam.send_durable_execution_callback_success(CallbackId=callback_id, Result=json.dumps("approved"))
     body, _ = run(lam, "js_review", payload, execution_name="review-1")
-    assert body == {"answer": "approved"}
+    assert body == {"answer": '"approved"'}  # the raw string the sender sent (PROTOCOL.md §5)
 
 
 def test_a_step_retried_by_its_strategy(lam: Any) -> None:
