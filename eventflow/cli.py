@@ -77,7 +77,7 @@ def parse_json(text: str, what: str) -> Any:
 
 
 def open_service(
-    args: argparse.Namespace, clock: Clock | None = None, out: TextIO | None = None
+    args: argparse.Namespace, clock: Clock | None = None, out: TextIO | None = None, concurrency: int = 1
 ) -> LocalService:
     store: Store = MemoryStore() if getattr(args, "memory", False) else SqliteStore(args.db)
     on_event = None
@@ -91,7 +91,7 @@ def open_service(
             line = history_line(event, labelers.setdefault(arn, IdLabeler()), start)
             print(f"  {line}", file=out, flush=True)
 
-    return LocalService(clock or RealClock(), store=store, on_event=on_event)
+    return LocalService(clock or RealClock(), store=store, on_event=on_event, concurrency=concurrency)
 
 
 # -- rendering ---------------------------------------------------------------------------------------------
@@ -309,14 +309,26 @@ def _remote_errors(endpoint: str) -> Iterator[None]:
 
 
 def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
+    from eventflow.local.function_specs import RuntimeOptions
     from eventflow.local.http import LocalHttpServer
 
-    service = open_service(args, VirtualClock(datetime.now(UTC)) if args.virtual_clock else RealClock())
+    if args.concurrency < 1:
+        raise CliError(f"--concurrency must be at least 1, got {args.concurrency}")
+    clock = VirtualClock(datetime.now(UTC)) if args.virtual_clock else RealClock()
+    service = open_service(args, clock, concurrency=args.concurrency)
+    server: LocalHttpServer | None = None
     try:
-        for name, spec, durable, timeout, limit in _configured_functions(args.config) if args.config else ():
+        server = LocalHttpServer(service, args.host, args.port)
+        options = RuntimeOptions(_local_url(server.url), args.in_process, args.concurrency)
+
+        def load(spec: str) -> Callable[..., Any]:
+            return load_handler(spec)[1]
+
+        configured = _configured_functions(args.config) if args.config else []
+        for name, spec, durable, timeout, limit, directory in configured:
             service.register(
                 name,
-                load_handler(spec)[1],
+                _runtime(name, spec, options, load, directory),
                 durable=durable,
                 timeout_seconds=timeout,
                 invocation_timeout_seconds=limit,
@@ -324,37 +336,78 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         for item in args.function or ():
             name, sep, spec = item.partition("=")
             if not sep or not name:
-                raise CliError(f"--function takes NAME=MODULE:HANDLER, got {item!r}")
-            _, handler = load_handler(spec)
-            service.register(name, handler, durable=not args.plain)
-        server = LocalHttpServer(service, args.host, args.port)
+                raise CliError(
+                    f"--function takes NAME=SPEC (MODULE:HANDLER, cmd:COMMAND or URL), got {item!r}")
+            service.register(name, _runtime(name, spec, options, load, None), durable=not args.plain)
     except BaseException:
+        if server is not None:
+            server.server_close()
+        service.close_runtimes()
         service.store.close()
         raise
-    # Stopping the server only stops the service: the store is ours to close (`_sole_writer` does).
-    with _sole_writer(service, "eventflow serve", server):
-        print(
-            f"eventflow local service on {server.url} (functions: {', '.join(service.functions) or 'none'})",
-            file=out,
-            flush=True,
-        )
-        with contextlib.suppress(KeyboardInterrupt):
-            server.run()
+    try:
+        # Stopping the server only stops the service: the store is ours to close (`_sole_writer` does).
+        with _sole_writer(service, "eventflow serve", server):
+            print(
+                f"eventflow local service on {server.url} "
+                f"(functions: {', '.join(service.functions) or 'none'})",
+                file=out,
+                flush=True,
+            )
+            with contextlib.suppress(KeyboardInterrupt):
+                _stop_on_sigterm()
+                server.run()
+    finally:
+        server.server_close()
+        service.close_runtimes()
     return 0
 
 
-def _configured_functions(path: str) -> list[tuple[str, str, bool, int | None, float | None]]:
-    """The functions of a TOML config file, as ``(name, MODULE:HANDLER, durable, timeout_seconds,
-    invocation_timeout_seconds)``::
+def _stop_on_sigterm() -> None:
+    """Let SIGTERM stop serve as Ctrl-C does, so its worker processes are ended on the way out."""
+    import signal
+    import threading
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
+def _runtime(name: str, spec: str, options: Any, load: Callable[[str], Any], directory: str | None) -> Any:
+    """The runtime `function_specs.runtime_for` builds, its refusals as a `CliError`."""
+    from eventflow.local.function_specs import runtime_for
+
+    try:
+        return runtime_for(name, spec, options, load, directory)
+    except DurableError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _local_url(url: str) -> str:
+    """The service's URL as its sandboxes reach it (a wildcard bind is reached on loopback)."""
+    return url.replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//[::1]:")
+
+
+ConfiguredFunction = tuple[str, str, bool, int | None, float | None, str | None]
+"""``(name, spec, durable, timeout_seconds, invocation_timeout_seconds, directory)``."""
+
+
+def _configured_functions(path: str) -> list[ConfiguredFunction]:
+    """The functions of a TOML config file::
 
         [functions]
-        orders = "app.flows:handler"                      # durable, no execution timeout
+        orders = "app.flows:handler"                      # durable, in a worker process
+        greeter = "cmd:npx aws-lambda-ric index.handler"  # any language, through the Runtime API
+        remote = "http://127.0.0.1:3001"                  # a Lambda Invoke endpoint
 
         [functions.tax]
         handler = "app.tax:handler"
         durable = false                                   # a plain Lambda function
         timeout_seconds = 60                              # execution timeout
         invocation_timeout_seconds = 30                   # Lambda's function timeout, per invocation
+        directory = "services/tax"                        # its working directory (from the file's)
     """
     import tomllib
 
@@ -368,27 +421,35 @@ def _configured_functions(path: str) -> list[tuple[str, str, bool, int | None, f
     functions = config.get("functions")
     if not isinstance(functions, dict) or not functions:
         raise CliError(f"config file {path!r} has no [functions] table")
-    found: list[tuple[str, str, bool, int | None, float | None]] = []
+    base = os.path.dirname(os.path.abspath(path))
+    found: list[ConfiguredFunction] = []
     for name, entry in functions.items():
         if isinstance(entry, str):
-            found.append((name, entry, True, None, None))
+            found.append((name, entry, True, None, None, None))
             continue
         handler = entry.get("handler") if isinstance(entry, dict) else None
         durable = entry.get("durable", True) if isinstance(entry, dict) else None
         timeout = entry.get("timeout_seconds") if isinstance(entry, dict) else None
         limit = entry.get("invocation_timeout_seconds") if isinstance(entry, dict) else None
+        directory = entry.get("directory") if isinstance(entry, dict) else None
         if (
             not isinstance(handler, str)
             or not isinstance(durable, bool)
             or not (timeout is None or (isinstance(timeout, int) and timeout > 0))
             or not (limit is None or (type(limit) in (int, float) and 0 < limit <= 900))
+            or not (directory is None or isinstance(directory, str))
         ):
             raise CliError(
-                f"config file {path!r}: functions.{name} needs handler = \"MODULE:HANDLER\", and optionally "
-                "durable = true|false, timeout_seconds = a positive integer and "
-                "invocation_timeout_seconds = a number of seconds over 0 and at most 900"
+                f"config file {path!r}: functions.{name} needs handler = \"MODULE:HANDLER\" (or "
+                "\"cmd:COMMAND\" or \"http://HOST:PORT\"), and optionally durable = true|false, "
+                "timeout_seconds = a positive integer, invocation_timeout_seconds = a number of seconds "
+                "over 0 and at most 900 and directory = a path"
             )
-        found.append((name, handler, durable, timeout, limit))
+        if directory is not None:
+            directory = os.path.join(base, directory)
+            if not os.path.isdir(directory):
+                raise CliError(f"config file {path!r}: functions.{name}: no directory {directory!r}")
+        found.append((name, handler, durable, timeout, limit, directory))
     return found
 
 
@@ -448,11 +509,28 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the Lambda durable-execution API over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=9000)
-    serve.add_argument("--function", action="append", metavar="NAME=MODULE:HANDLER", help="repeatable")
+    serve.add_argument(
+        "--function",
+        action="append",
+        metavar="NAME=SPEC",
+        help="repeatable; SPEC is MODULE:HANDLER (a Python handler in worker processes), cmd:COMMAND (any "
+        "language, through the Lambda Runtime API) or http://HOST:PORT (a Lambda Invoke endpoint)",
+    )
     serve.add_argument("--config", metavar="FILE", help="a TOML file with a [functions] table")
     serve.add_argument("--plain", action="store_true", help="the --function handlers are not durable")
     serve.add_argument("--memory", action="store_true", help="keep nothing: use the in-memory store")
     serve.add_argument("--virtual-clock", action="store_true", help="skip waits instead of waiting")
+    serve.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run MODULE:HANDLER functions in the service's own process (a crash takes the service down)",
+    )
+    serve.add_argument(
+        "--concurrency",
+        type=int,
+        default=8,
+        help="invocations running at once, and worker processes per function (default 8)",
+    )
     serve.set_defaults(func=cmd_serve)
     register_toolkit(commands)  # replay, view, audit, machines (eventflow.testing.commands)
     return parser

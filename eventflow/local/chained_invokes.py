@@ -21,6 +21,7 @@ from eventflow.local.checkpoint import MAX_INVOKE_PAYLOAD_BYTES
 from eventflow.local.execution_start import ExecutionStarter
 from eventflow.local.functions import InvocationTimedOut, LambdaContext, call_handler
 from eventflow.local.model import InvokeRecord, LocalExecution, function_arn
+from eventflow.local.runtime import FunctionError, RuntimeExited
 from eventflow.local.state import ServiceState
 from eventflow.local.work import plain_call
 from eventflow.machine.definitions import ServiceTrigger
@@ -92,6 +93,10 @@ class ChainedInvokes:
             payload = json.loads(record.payload) if record.payload else None
             result = json.dumps(call_handler(spec, lambda: spec.handler(payload, context)))
         except InvocationTimedOut as exc:  # Lambda answers the Invoke with the timeout as a function error
+            error = exc.error()
+        except FunctionError as exc:  # the target raised in its own runtime
+            error = exc.error
+        except RuntimeExited as exc:  # the target's sandbox died
             error = exc.error()
         except Exception as exc:
             error = error_object(exc)

@@ -57,10 +57,11 @@ from eventflow.local.execution_end import ExecutionEnder
 from eventflow.local.execution_start import EXECUTION_TIMEOUT_TIMER, ExecutionStarter
 from eventflow.local.functions import Handler, LambdaContext, RegisteredFunction
 from eventflow.local.invocations import Invocations
-from eventflow.local.model import ExecutionSummary, LocalExecution
+from eventflow.local.model import ExecutionSummary, LocalExecution, function_arn
 from eventflow.local.queries import DEFAULT_PAGE_ITEMS, ExecutionFilter, Queries
 from eventflow.local.recovery import adopt, resume
 from eventflow.local.run_loop import RunLoop
+from eventflow.local.runtime import Runtime
 from eventflow.local.state import EventListener, ServiceState
 from eventflow.local.store import MemoryStore, Store
 from eventflow.local.waits import RETRY_TIMER, WAIT_TIMER, Waits
@@ -95,9 +96,13 @@ class LocalService:
         store: Store | None = None,
         page_size: int = 1000,
         on_event: EventListener | None = None,
+        concurrency: int = 1,
     ) -> None:
         """``on_event(arn, event)`` is called for every history event as it is appended (under the service's
-        lock: keep it short), e.g. to show progress."""
+        lock: keep it short), e.g. to show progress. ``concurrency`` bounds how many invocations (of
+        different executions) run at once; 1 runs each on the thread that drives the service."""
+        if concurrency < 1:
+            raise InvalidParameterValueError(f"concurrency must be at least 1, got {concurrency}")
         state = ServiceState(clock or VirtualClock(), store or MemoryStore(), page_size, on_event, adopt)
         starter = ExecutionStarter(state)
         chained_invokes = ChainedInvokes(state, starter)
@@ -124,9 +129,9 @@ class LocalService:
         self._checkpoints = Checkpoints(state, waits, callbacks, chained_invokes)
         self._invocations = invocations
         self._wakeups = wakeups
-        self._run_loop = RunLoop(state, wakeups, invocations, chained_invokes)
+        self._run_loop = RunLoop(state, wakeups, invocations, chained_invokes, concurrency)
         self._queries = Queries(state)
-        resume(state)
+        resume(state, invocations.lost_in_restart)
 
     # -- what the service holds -------------------------------------------------------------------
 
@@ -174,7 +179,7 @@ class LocalService:
     def register(
         self,
         function_name: str,
-        handler: Handler,
+        handler: Handler | Runtime,
         *,
         durable: bool = True,
         timeout_seconds: int | None = None,
@@ -182,6 +187,11 @@ class LocalService:
     ) -> None:
         """Make ``handler`` invocable as ``function_name``. A plain (``durable=False``) handler is called
         with the decoded payload, as Lambda calls a function that is not durable.
+
+        ``handler`` is a callable run in this process, or a `runtime.Runtime` (a pool of worker
+        processes, a Runtime API command, a remote Invoke endpoint: `function_specs.runtime_for`) that
+        runs it elsewhere, ends a run past the invocation timeout itself, and reports a sandbox that died
+        as ``Runtime.ExitError``.
 
         ``timeout_seconds`` is the execution timeout an execution of the function takes unless its start
         names one. ``invocation_timeout_seconds`` is Lambda's function timeout (at most 900): it bounds each
@@ -194,12 +204,22 @@ class LocalService:
             raise InvalidParameterValueError(
                 f"invocation_timeout_seconds must be over 0 and at most 900, got {invocation_timeout_seconds}"
             )
+        limit = invocation_timeout_seconds
+        runtime: Runtime | None = None
+        if isinstance(handler, Runtime):
+            runtime = handler
+            call: Handler = _through(handler, function_name, self._state.clock, limit)
+        else:
+            call = handler
         state = self._state
         with state.cond:
+            previous = state.registry.get(function_name)
             state.registry[function_name] = RegisteredFunction(
-                function_name, handler, durable, timeout_seconds, invocation_timeout_seconds
+                function_name, call, durable, timeout_seconds, limit, runtime
             )
-            state.functions[function_name] = handler
+            state.functions[function_name] = call
+            if previous is not None and previous.runtime is not None and previous.runtime is not runtime:
+                previous.runtime.close()
             state.work.release(function_name)
             state.cond.notify_all()
 
@@ -294,6 +314,14 @@ class LocalService:
         """The worker loop of a server: drive whatever becomes due, until ``stop`` is set."""
         self._run_loop.drive(stop.is_set, None, forever=True)
 
+    def close_runtimes(self) -> None:
+        """End the worker processes of every registered function's runtime (`eventflow serve` calls it
+        when it stops); invocations still running in them end as their sandbox dying would."""
+        with self._lock:
+            runtimes = [spec.runtime for spec in self._state.registry.values() if spec.runtime is not None]
+        for runtime in runtimes:
+            runtime.close()
+
     def shutdown(self) -> None:
         """Wake a `serve_forever` loop so it notices its stop event (`LocalHttpServer.stop` calls this).
 
@@ -354,3 +382,17 @@ class LocalService:
         return self._queries.list_executions(
             function_name, where, reverse=reverse, marker=marker, max_items=max_items
         )
+
+
+def _through(runtime: Runtime, function_name: str, clock: Clock, limit: float | None) -> Handler:
+    """The handler callable of a function whose ``runtime`` runs it elsewhere: ``handler(event,
+    context)`` runs one invocation there, bounded by the function's invocation timeout ``limit`` (a
+    context of None, as a plain Invoke passes, gets a fresh one)."""
+
+    def handler(event: Any, context: Any) -> Any:
+        if not isinstance(context, LambdaContext):
+            arn = function_arn(function_name)
+            context = LambdaContext.starting_at(clock.now(), function_name, arn, clock)
+        return runtime.invoke(event, context, limit)
+
+    return handler

@@ -23,10 +23,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventflow.events.wire import ErrorObject
 from eventflow.local.clock import Clock
+
+if TYPE_CHECKING:
+    from eventflow.local.runtime import Runtime
 
 Handler = Callable[[Any, Any], Any]
 """A Lambda handler: ``handler(event, context)``."""
@@ -44,6 +47,12 @@ class RegisteredFunction:
     durable: bool = True
     timeout_seconds: int | None = None  # the execution timeout an execution of it takes by default
     invocation_timeout_seconds: float | None = None  # Lambda's function timeout; None: unbounded
+    runtime: Runtime | None = None  # where the handler runs (`runtime.py`); None: ``handler``, in process
+
+    @property
+    def in_process(self) -> bool:
+        """Whether ``handler`` runs the function in this process (a sandbox bounds its own time)."""
+        return self.runtime is None or self.runtime.in_process
 
     @property
     def time_limit(self) -> timedelta:
@@ -71,11 +80,19 @@ class InvocationTimedOut(Exception):
 
 def call_handler(spec: RegisteredFunction, call: Callable[[], Any]) -> Any:
     """Run ``call`` (the handler call of an invocation of ``spec``) and return what it returns, or raise
-    what it raises. Without an invocation timeout it runs right here, as it always did. With one, it runs
-    on a daemon thread in a copy of the caller's context (so a backend installed with `use_backend` is the
-    handler's too), and the caller waits for it at most that long (a join with a timeout, not a poll):
-    past it, `InvocationTimedOut` is raised and the thread is abandoned to finish on its own."""
-    limit = spec.invocation_timeout_seconds
+    what it raises, bounded by the function's invocation timeout when it runs in process
+    (`bounded_call`). A function in a sandbox of its own is bounded by its runtime, which kills it."""
+    if not spec.in_process:
+        return call()
+    return bounded_call(spec.invocation_timeout_seconds, spec.name, call)
+
+
+def bounded_call(limit: float | None, name: str, call: Callable[[], Any]) -> Any:
+    """``call()``, at most ``limit`` seconds. Without a limit it runs right here, as it always did. With
+    one, it runs on a daemon thread in a copy of the caller's context (so a backend installed with
+    `use_backend` is the handler's too), and the caller waits for it at most that long (a join with a
+    timeout, not a poll): past it, `InvocationTimedOut` is raised and the thread is abandoned to finish
+    on its own."""
     if limit is None:
         return call()
     outcome: list[Any] = []  # [True, output] or [False, exception], set by the thread
@@ -87,7 +104,7 @@ def call_handler(spec: RegisteredFunction, call: Callable[[], Any]) -> Any:
         except BaseException as exc:  # handed to the caller, who decides what the sandbox's end means
             outcome[:] = [False, exc]
 
-    thread = threading.Thread(target=run, name=f"eventflow-invocation-{spec.name}", daemon=True)
+    thread = threading.Thread(target=run, name=f"eventflow-invocation-{name}", daemon=True)
     thread.start()
     thread.join(limit)
     if thread.is_alive():

@@ -27,6 +27,7 @@ from eventflow.local import history
 from eventflow.local.execution_end import ExecutionEnder
 from eventflow.local.functions import InvocationTimedOut, LambdaContext, call_handler
 from eventflow.local.model import LocalExecution
+from eventflow.local.runtime import FunctionError, RuntimeExited
 from eventflow.local.state import ServiceState
 
 
@@ -75,17 +76,19 @@ class Invocations:
             execution.invoking = True
             execution.invocations += 1
             execution.token = state.new_token(execution)
+            start = state.clock.now()
+            context = LambdaContext.starting_at(
+                start, execution.function_name, execution.function_arn, state.clock, spec.time_limit
+            )
+            request_id = context.aws_request_id
+            execution.invocation_request_id = request_id  # a restart finds the invocation by it
+            execution.invocation_started_at = start
             updated = list(execution.changed)
             execution.changed.clear()
             event = self.invocation_input(execution, updated)
             state.inflight.add(arn)
             state.touch(execution)
             state.commit()
-            start = state.clock.now()
-            context = LambdaContext.starting_at(
-                start, execution.function_name, execution.function_arn, state.clock, spec.time_limit
-            )
-            request_id = context.aws_request_id
         error: ErrorObject | None = None
         output: Any = None
         timed_out = False
@@ -95,6 +98,10 @@ class Invocations:
         except InvocationTimedOut as exc:  # Lambda ended the sandbox: retried like a crash
             error = exc.error()
             timed_out = True
+        except FunctionError as exc:  # the handler raised in its own runtime
+            error = exc.error
+        except RuntimeExited as exc:  # its sandbox died (exited, crashed, was killed)
+            error = exc.error()
         except Exception as exc:  # an unhandled error: Lambda retries the invocation
             error = error_object(exc)
         except KeyboardInterrupt:  # the service's own process is interrupted, not the sandbox: propagate
@@ -102,7 +109,7 @@ class Invocations:
             self._interrupted(execution, retire_token=spec.invocation_timeout_seconds is not None)
             raise
         except BaseException as exc:  # the sandbox died mid-invocation (sys.exit, a crash)
-            error = ErrorObject(error_type="Runtime.ExitError", error_message=f"the runtime exited: {exc!r}")
+            error = RuntimeExited(request_id, f"{exc!r}").error()
         with state.cond:
             state.inflight.discard(arn)
             execution.invoking = False
@@ -124,6 +131,24 @@ class Invocations:
             state.commit()
             state.cond.notify_all()
         return output if error is None and isinstance(output, dict) else None
+
+    def lost_in_restart(self, execution: LocalExecution) -> None:
+        """The execution was loaded from the store with an invocation in flight: the process that ran it
+        died (the service itself, taken down by an in-process handler, or killed). Lambda records such an
+        invocation as its sandbox dying, and so does this: an InvocationCompleted with
+        ``Runtime.ExitError``, counted towards the retries like any crash. Without the count, a handler
+        that kills its process would kill every restart of the service in turn. The caller commits."""
+        state = self._state
+        execution.invoking = False
+        if not execution.running:
+            return
+        request_id = execution.invocation_request_id or "unknown"
+        start = execution.invocation_started_at or state.clock.now()
+        end = max(start, state.clock.now())
+        error = RuntimeExited(request_id, "the process running the invocation ended").error()
+        state.append(execution, lambda i: history.invocation_completed(i, start, end, request_id, error))
+        self._handler_raised(execution, error)
+        state.touch(execution)
 
     def _interrupted(self, execution: LocalExecution, *, retire_token: bool = False) -> None:
         """The invocation was cut short by an interrupt that must propagate: leave the execution as a

@@ -122,6 +122,8 @@ class LocalExecution:
     failed_invocations: int = 0  # consecutive invocations whose handler raised
     ready: bool = True  # something happened that the handler has not seen yet
     invoking: bool = False  # an invocation started and has not completed (persisted: a crash leaves it set)
+    invocation_request_id: str | None = None  # the request id of the latest invocation
+    invocation_started_at: datetime | None = None  # when the latest invocation started
     checkpointed_result: str | None = None
     checkpointed_error: ErrorObject | None = None
     parent_arn: str | None = None
@@ -178,6 +180,8 @@ class LocalExecution:
             "FailedInvocations": self.failed_invocations,
             "Ready": self.ready,
             "Invoking": self.invoking,
+            "InvocationRequestId": self.invocation_request_id,
+            "InvocationStartedAt": _ts(self.invocation_started_at),
             "CheckpointedResult": self.checkpointed_result,
             "CheckpointedError": self.checkpointed_error.to_wire() if self.checkpointed_error else None,
             "ParentArn": self.parent_arn,
@@ -208,6 +212,8 @@ class LocalExecution:
             failed_invocations=data["FailedInvocations"],
             ready=data["Ready"],
             invoking=data.get("Invoking", False),
+            invocation_request_id=data.get("InvocationRequestId"),
+            invocation_started_at=_dt(data.get("InvocationStartedAt")),
             checkpointed_result=data.get("CheckpointedResult"),
             checkpointed_error=(
                 ErrorObject.from_wire(data["CheckpointedError"]) if data.get("CheckpointedError") else None

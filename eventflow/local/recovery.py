@@ -4,10 +4,15 @@ Timers, queued work and the callback index live only in memory. An execution loa
 them back here: its open callbacks' timeouts, its WAITs' ends and STEPs' retry delays, its plain chained
 invokes still to call, its execution timeout, and its next invocation. An invocation that was in flight
 when the previous process died never completed, so the execution is invoked again (the handler replays
-what was acknowledged); otherwise it would stay RUNNING forever.
+what was acknowledged); otherwise it would stay RUNNING forever. After a restart, that lost invocation is
+first recorded and counted as a crash (`Invocations.lost_in_restart`), so a handler that takes its
+process down is retried by the service's rules and then fails the execution, instead of taking every
+restart down with it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from eventflow.events.enums import OperationStatus, OperationType
 from eventflow.local import history
@@ -20,10 +25,16 @@ from eventflow.local.waits import arm_retry_timer, arm_wait_timer
 from eventflow.local.work import plain_call
 
 
-def resume(state: ServiceState) -> None:
-    """Load every running execution from the store and re-arm what it waits for (after a restart)."""
+def resume(state: ServiceState, lost: Callable[[LocalExecution], None]) -> None:
+    """Load every running execution from the store and re-arm what it waits for (after a restart).
+    ``lost(execution)`` records an invocation that was in flight when the previous process ended."""
     for arn in state.store.running():
-        adopt(state, state.get(arn))
+        execution = state.get(arn)
+        with state.cond:
+            if execution.invoking:
+                lost(execution)
+                state.commit()
+        adopt(state, execution)
 
 
 def adopt(state: ServiceState, execution: LocalExecution) -> None:

@@ -6,12 +6,20 @@ jumps the clock to the next live timer and fires it, and when there is no timer 
 outside world can move things on). With a real clock it waits on the service's condition variable until
 the next timer is due, another thread changes something, or the caller's time runs out. It never sleeps a
 fixed time.
+
+With ``concurrency`` above 1 (what ``eventflow serve`` uses) the loop hands each work item to a bounded
+thread pool instead of running it itself, so invocations of different executions run at the same time, at
+most ``concurrency`` of them; one execution's invocations still run one at a time (`Invocations.invoke`
+does nothing for an execution already in flight, and the running invocation queues the next one when it
+ends). While any item runs, a virtual clock does not move: time on it stands still while handlers run.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from eventflow.local.chained_invokes import ChainedInvokes
 from eventflow.local.clock import VirtualClock
@@ -19,7 +27,9 @@ from eventflow.local.invocations import Invocations
 from eventflow.local.model import LocalExecution
 from eventflow.local.state import ServiceState
 from eventflow.local.wakeups import Wakeups
-from eventflow.local.work import INVOKE
+from eventflow.local.work import INVOKE, WorkItem
+
+log = logging.getLogger(__name__)
 
 
 class RunLoop:
@@ -31,11 +41,40 @@ class RunLoop:
         wakeups: Wakeups,
         invocations: Invocations,
         chained_invokes: ChainedInvokes,
+        concurrency: int = 1,
     ) -> None:
         self._state = state
         self._wakeups = wakeups
         self._invocations = invocations
         self._chained_invokes = chained_invokes
+        self._concurrency = concurrency
+        self._pool: ThreadPoolExecutor | None = None
+        self._busy = 0  # items running on the pool
+
+    def _perform(self, item: WorkItem) -> None:
+        kind, arn, ref = item
+        if kind == INVOKE:
+            self._invocations.invoke(arn)
+        else:
+            self._chained_invokes.call_plain(arn, ref)
+
+    def _perform_on_pool(self, item: WorkItem) -> None:
+        try:
+            self._perform(item)
+        except Exception:  # one bad item must not stop the others; the service stays up
+            log.exception("a work item of the local service failed: %s", item)
+        finally:
+            with self._state.cond:
+                self._busy -= 1
+                self._state.cond.notify_all()
+
+    def _dispatch(self, item: WorkItem) -> None:
+        """Hand ``item`` to the pool (the lock is held): it leaves the queue now, so it runs once."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="eventflow-invoke")
+        self._state.work.discard(item)
+        self._busy += 1
+        self._pool.submit(self._perform_on_pool, item)
 
     def drive(
         self, done: Callable[[], bool], timeout: float | None, *, forever: bool = False, advance: bool = True
@@ -45,20 +84,28 @@ class RunLoop:
         state = self._state
         deadline = None if timeout is None else time.monotonic() + timeout
         virtual = isinstance(state.clock, VirtualClock) and advance
+        pooled = self._concurrency > 1
         while True:
             with state.cond:
                 if done():
                     return
                 item = state.work.first()
-                if item is None:
-                    top = self._wakeups.next_due()
-                    if top is not None and (virtual or top[0] <= state.clock.now()):
-                        if virtual:
-                            assert isinstance(state.clock, VirtualClock)
-                            state.clock.advance_to(top[0])
-                        self._wakeups.fire_due()
-                        continue
-                    if virtual and not forever:
+                if item is not None and pooled and self._busy < self._concurrency:
+                    self._dispatch(item)
+                    continue
+                if item is None or pooled:  # nothing to run here, now: timers, or wait
+                    if not (virtual and self._busy):  # virtual time stands still while handlers run
+                        top = self._wakeups.next_due()
+                        if top is not None and (virtual or top[0] <= state.clock.now()):
+                            if virtual:
+                                assert isinstance(state.clock, VirtualClock)
+                                state.clock.advance_to(top[0])
+                            self._wakeups.fire_due()
+                            continue
+                    else:
+                        top = None
+                    idle = item is None and not self._busy
+                    if virtual and idle and not forever:
                         return
                     waits = [] if top is None else [(top[0] - state.clock.now()).total_seconds()]
                     if deadline is not None:
@@ -66,15 +113,11 @@ class RunLoop:
                         if remaining <= 0:
                             return
                         waits.append(remaining)
-                    if top is None and deadline is None and not forever:
+                    if top is None and deadline is None and idle and not forever:
                         return  # nothing will ever happen without another thread; do not hang
                     state.cond.wait(min(waits) if waits else None)
                     continue
-            kind, arn, ref = item
-            if kind == INVOKE:
-                self._invocations.invoke(arn)
-            else:
-                self._chained_invokes.call_plain(arn, ref)
+            self._perform(item)
 
     def wait_for(self, arn: str, timeout: float | None = None) -> LocalExecution:
         """Block until another thread has ended the execution, or ``timeout`` passes."""

@@ -19,6 +19,7 @@ FLOWS = textwrap.dedent(
     '''
     from eventflow import durable_execution
     from eventflow.backends import current_backend
+    from eventflow.backends.aws import LambdaBackend
     from eventflow.events.wire import CallbackOptions, Operation, OperationUpdate
 
     @durable_execution
@@ -33,7 +34,9 @@ FLOWS = textwrap.dedent(
         if "cb" not in ops:
             start = OperationUpdate(id="cb", name="approval", type="CALLBACK", sub_type="Callback",
                                     action="START", callback_options=CallbackOptions(timeout_seconds=0))
-            current_backend().checkpoint(event["DurableExecutionArn"], event["CheckpointToken"], [start])
+            # In process the service is the backend; in a worker process, boto3 reaches it over HTTP.
+            backend = current_backend() or LambdaBackend()
+            backend.checkpoint(event["DurableExecutionArn"], event["CheckpointToken"], [start])
             return {"Status": "PENDING"}
         if ops["cb"].status == "SUCCEEDED":
             return {"Status": "SUCCEEDED", "Result": ops["cb"].callback_details.result}

@@ -15,6 +15,7 @@ from botocore.config import Config
 from eventflow.cli import CliError, _configured_functions
 
 FLOWS = '''
+import os
 import threading
 
 from eventflow import durable_execution
@@ -26,12 +27,10 @@ def double(event, ctx):
 def plain(event, context):
     return {"plain": event["n"]}
 
-invocations = []
-
 @durable_execution
 def stalls_once(event, ctx):
-    invocations.append(event)
-    if len(invocations) == 1:
+    if not os.path.exists("stalled"):  # a file: a timed-out sandbox is replaced by a fresh process
+        open("stalled", "w").close()
         threading.Event().wait(60)  # never set: the first invocation runs past the invocation timeout
     return ctx.step(lambda _: event["n"] + 1, name="inc")
 '''
@@ -51,9 +50,9 @@ def test_the_config_file_lists_functions_in_both_spellings(tmp_path: Path) -> No
         '[functions.quick]\nhandler = "flows:double"\ninvocation_timeout_seconds = 2.5\n',
     )
     assert _configured_functions(path) == [
-        ("double", "flows:double", True, None, None),
-        ("plain", "flows:plain", False, 30, None),
-        ("quick", "flows:double", True, None, 2.5),
+        ("double", "flows:double", True, None, None, None),
+        ("plain", "flows:plain", False, 30, None, None),
+        ("quick", "flows:double", True, None, 2.5, None),
     ]
 
 
