@@ -111,7 +111,7 @@ def _n(value: float | None, digits: int = 2) -> str:
 
 
 COLUMNS = (
-    f"{'case':<22}{'L':>6}{'N':>7}  {'ef wall':>10}{'off wall':>10}{'off/ef':>9}"
+    f"{'case':<22}{'L':>6}{'N':>7}  {'ef wall':>11}{'off wall':>11}{'off/ef':>9}"
     f"{'calls/op ef':>13}{'off':>7}{'upd/op ef':>11}{'off':>7}{'wall/NL ef':>12}{'off':>8}"
 )
 
@@ -131,7 +131,7 @@ def row(w: LatencyWorkload, latency: float, samples: Sequence[Sample]) -> str:
     e, o = figures(by.get(EVENTFLOW), latency), figures(by.get(OFFICIAL), latency)
     ratio = derived(samples, latency)["ratio_official_over_eventflow"]
     line = (
-        f"{w.name:<22}{latency * 1e3:>4g}ms{w.n:>7,}  {_ms(e.wall_s):>10}{_ms(o.wall_s):>10}"
+        f"{w.name:<22}{latency * 1e3:>4g}ms{w.n:>7,}  {_ms(e.wall_s):>11}{_ms(o.wall_s):>11}"
         f"{'-' if ratio is None else f'{ratio:.2f}x':>9}{_n(e.calls_per_op):>13}{_n(o.calls_per_op):>7}"
         f"{_n(e.updates_per_op):>11}{_n(o.updates_per_op):>7}{_n(e.wall_over_nl):>12}"
         f"{_n(o.wall_over_nl):>8}"
