@@ -39,6 +39,18 @@ class Sample:
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     error: str | None = None
+    calls: list[int] = field(default_factory=list)  # checkpoint calls per repetition (latency cases)
+    updates: list[int] = field(default_factory=list)  # updates those calls carried
+
+    def median_s(self, clock: str = "wall") -> float | None:
+        """Median seconds per repetition (per workflow), by ``clock``."""
+        values = self.wall if clock == "wall" else self.cpu
+        return statistics.median(values) if values else None
+
+    def per_unit_count(self, what: str) -> float | None:
+        """Median checkpoint ``"calls"`` or ``"updates"`` per unit, if the stub counted them."""
+        values = self.calls if what == "calls" else self.updates
+        return statistics.median(values) / self.units if values else None
 
     def per_unit_us(self, clock: str = "wall") -> float | None:
         """Median microseconds per unit, by ``clock`` ("wall" or "cpu")."""
@@ -54,6 +66,7 @@ class Sample:
             "wall_per_unit_us": self.per_unit_us("wall"),
             "cpu_per_unit_us": self.per_unit_us("cpu"),
             "error": self.error,
+            **({"calls": self.calls, "updates": self.updates} if self.calls else {}),
         }
 
 
@@ -83,6 +96,9 @@ def interleaved(variants: Sequence[Variant], reps: int, *, warmup: bool = True) 
                 timing = variant.rep()
                 samples[variant.label].wall.append(timing.wall)
                 samples[variant.label].cpu.append(timing.cpu)
+                if timing.calls is not None:
+                    samples[variant.label].calls.append(timing.calls)
+                    samples[variant.label].updates.append(timing.updates or 0)
             except Exception as exc:
                 samples[variant.label].error = f"{type(exc).__name__}: {exc}"
                 live.remove(variant)

@@ -1,9 +1,11 @@
 """``python -m benchmarks``: eventflow and the official SDK on identical workflows, one run, one report.
 
 Prints a table of per-operation medians with the official/eventflow speed-up and eventflow's distance from
-the floor, PASS/MISS for every performance target (issue 7), and writes the whole run as JSON. Sizes:
-``--quick`` for a pass of about a minute, the default for the full run (about ten minutes on two cores,
-most of it spent waiting for the official SDK), ``--smoke`` for the tiny run the test suite does.
+the floor, the latency cases (both SDKs against a stub sleeping L per checkpoint call, `benchmarks.latency`)
+and the cold start (`benchmarks.coldstart`), PASS/MISS for every performance target (issues 7 and 19), and
+writes the whole run as JSON. Sizes: ``--quick`` for a shorter pass, the default for the full run (about
+twenty minutes on two cores, most of it spent waiting: for the official SDK, and for the stub's sleeps),
+``--smoke`` for the tiny run the test suite does.
 """
 
 from __future__ import annotations
@@ -20,11 +22,22 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from benchmarks import coldstart, floor, latency
 from benchmarks import eventflow_side as ef
-from benchmarks import floor
+from benchmarks import latency_eventflow as ef_latency
 from benchmarks.environment import describe, load_average, official_available
+from benchmarks.latency import LatencySizes
 from benchmarks.measure import Sample, Variant, import_seconds, interleaved, peak_bytes
-from benchmarks.workloads import completed_steps, invocation_input
+from benchmarks.workloads import (
+    ASYNC_PARALLEL,
+    GATHER,
+    MAP,
+    PARALLEL,
+    STEPS,
+    LatencyWorkload,
+    completed_steps,
+    invocation_input,
+)
 
 EVENTFLOW = "eventflow"
 OFFICIAL = "official"
@@ -58,6 +71,8 @@ class Sizes:
     official_target_reps: int = 2  # the official runner at the target end-to-end size (~40 s each)
     official_long_reps: int = 1  # the official runner past it, and 1,000 waiting branches (minutes each)
     import_reps: int = 7
+    latency: LatencySizes = field(default_factory=LatencySizes)
+    coldstart_reps: int = 7
 
 
 FULL = Sizes()
@@ -79,6 +94,8 @@ QUICK = Sizes(
     official_target_reps=3,
     official_long_reps=3,
     import_reps=3,
+    latency=LatencySizes(latencies=(0.0, 0.010), steps=(50, 200), big_map_items=200, reps=3, reps_long=3),
+    coldstart_reps=3,
 )
 SMOKE = Sizes(
     new_steps=(5,),
@@ -101,6 +118,20 @@ SMOKE = Sizes(
     official_target_reps=1,
     official_long_reps=1,
     import_reps=1,
+    latency=LatencySizes(
+        latencies=(0.0, 0.001),
+        steps=(3,),
+        map_items=4,
+        map_concurrency=2,
+        io_s=0.001,
+        big_map_items=6,
+        big_map_concurrency=3,
+        parallel=3,
+        async_n=3,
+        reps=1,
+        reps_long=1,
+    ),
+    coldstart_reps=1,
 )
 
 
@@ -113,6 +144,7 @@ class CaseResult:
     unit: str
     samples: list[Sample]
     note: str | None = None
+    latency_s: float | None = None  # the stub's sleep per checkpoint call (latency cases only)
 
     def per_unit(self, label: str, clock: str = "wall") -> float | None:
         for sample in self.samples:
@@ -127,12 +159,17 @@ class CaseResult:
             "unit": self.unit,
             "note": self.note,
             "samples": [s.to_json() for s in self.samples],
+            **(
+                {"latency_s": self.latency_s, "derived": latency.derived(self.samples, self.latency_s)}
+                if self.latency_s is not None
+                else {}
+            ),
         }
 
 
 @dataclass
 class Target:
-    """One performance target of issue 7: a measured value against a bound."""
+    """One performance target (issue 7 or 19): a measured value against a bound."""
 
     name: str
     value: float | None
@@ -157,12 +194,13 @@ class Report:
     skipped: list[str] = field(default_factory=list)
     memory: dict[str, Any] = field(default_factory=dict)
     imports: dict[str, Any] = field(default_factory=dict)
+    coldstart: dict[str, Any] = field(default_factory=dict)
     targets: list[Target] = field(default_factory=list)
     seconds: float = 0.0
 
-    def find(self, case: str, n: int | None = None) -> CaseResult | None:
+    def find(self, case: str, n: int | None = None, latency_s: float | None = None) -> CaseResult | None:
         for result in self.cases:
-            if result.case == case and (n is None or result.n == n):
+            if result.case == case and (n is None or result.n == n) and result.latency_s == latency_s:
                 return result
         return None
 
@@ -176,6 +214,7 @@ class Report:
             "skipped": self.skipped,
             "memory": self.memory,
             "imports": self.imports,
+            "coldstart": self.coldstart,
             "targets": [{**asdict(t), "verdict": t.verdict} for t in self.targets],
         }
 
@@ -257,6 +296,10 @@ class Bench:
             self._memory()
         if self.wanted("import"):
             self._imports()
+        if self.wanted("latency"):
+            self._latency()
+        if self.wanted("coldstart"):
+            self._coldstart()
         self.report.targets = targets(self.report)
         self.report.seconds = time.perf_counter() - started
         return self.report
@@ -325,6 +368,35 @@ class Bench:
             line += f"; official new {peak / n:,.0f} B/op"
         print(line, flush=True)
 
+    def _latency(self) -> None:
+        """Every latency workload at every L, both SDKs interleaved within each (workload, L)."""
+        s = self.sizes.latency
+        official = None
+        if self.official is not None:
+            from benchmarks import latency_official
+
+            official = latency_official
+        print(latency.header(), flush=True)
+        for w in latency.workloads(s):
+            for lat in s.latencies:
+                variants = [Variant(EVENTFLOW, ef_latency.latency_rep(w, lat), w.n)]
+                if official is not None:
+                    variants.append(Variant(OFFICIAL, official.latency_rep(w, lat), w.n))
+                self._latency_case(w, lat, variants, s.reps_long if w.n >= 1_000 else s.reps)
+
+    def _latency_case(self, w: LatencyWorkload, lat: float, variants: list[Variant], reps: int) -> None:
+        started = time.perf_counter()
+        # A warm-up repetition (imports, lazily built validators) pays off only where one is short.
+        samples = interleaved(variants, reps, warmup=w.n <= 100)
+        result = CaseResult(latency.case_name(w), w.n, w.unit, samples, latency.note(w), latency_s=lat)
+        self.report.cases.append(result)
+        print(latency.row(w, lat, samples), f"  [{time.perf_counter() - started:.1f} s]", flush=True)
+
+    def _coldstart(self) -> None:
+        sdks = [EVENTFLOW] + ([OFFICIAL] if self.official is not None else [])
+        self.report.coldstart = coldstart.measure(sdks, self.sizes.coldstart_reps)
+        print("\n" + coldstart.describe(self.report.coldstart), flush=True)
+
     def _imports(self) -> None:
         statements = {
             "pydantic": "import pydantic",
@@ -351,7 +423,8 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def targets(report: Report) -> list[Target]:
-    """Every target of issue 7, from this run's numbers (ratios are from one run, never across runs)."""
+    """Every target of issues 7 and 19, from this run's numbers (ratios are from one run, never across
+    runs)."""
     s = report.sizes
     found: list[Target] = []
     new_n = max(s.new_steps)
@@ -450,17 +523,86 @@ def targets(report: Report) -> list[Target]:
             "tracemalloc peak bytes / steps, new steps on the floor service",
         )
     )
-    medians = report.imports.get("median_s", {})
+    # `import eventflow` <= 1.5x `import pydantic` is replaced by the cold-start target (issue 19).
+    return found + latency_targets(report)
+
+
+def latency_targets(report: Report) -> list[Target]:
+    """Every target of issue 19, read at the largest L of the run (10 ms at full size)."""
+    s = report.sizes.latency
+    lat = max(s.latencies)
+    at = f"L = {lat * 1e3:g} ms"
+    found: list[Target] = []
+
+    def get(w: LatencyWorkload) -> tuple[dict[str, Any], str]:
+        result = report.find(latency.case_name(w), w.n, lat)
+        return (latency.derived(result.samples, lat) if result else {}), f"{w.name} {w.n}"
+
+    def fig(d: dict[str, Any], label: str, key: str) -> float | None:
+        value = d.get(label, {}).get(key)
+        return None if value is None else float(value)
+
+    def faster(w: LatencyWorkload, bound: float) -> None:
+        d, name = get(w)
+        found.append(
+            Target(
+                f"{name}: >= {bound:g}x faster than official ({at})",
+                d.get("ratio_official_over_eventflow"),
+                bound,
+                True,
+                "official wall / eventflow wall, medians",
+            )
+        )
+
+    for n in s.steps:
+        w = LatencyWorkload(STEPS, n)
+        faster(w, 1.3)
+        d, name = get(w)
+        found.append(
+            Target(
+                f"{name}: eventflow wall <= 1.15 x N x L ({at})",
+                fig(d, EVENTFLOW, "wall_over_nl"),
+                1.15,
+                False,
+                f"eventflow wall / (N x L); official: {_x(fig(d, OFFICIAL, 'wall_over_nl'))}",
+            )
+        )
+    batches = [
+        LatencyWorkload(MAP, s.map_items, s.map_concurrency),
+        LatencyWorkload(MAP, s.map_items, s.map_concurrency, s.io_s),
+        LatencyWorkload(PARALLEL, s.parallel),
+    ]
+    for w in batches:
+        faster(w, 1.5)
+        d, name = get(w)
+        ef_calls, off_calls = fig(d, EVENTFLOW, "calls_per_op"), fig(d, OFFICIAL, "calls_per_op")
+        found.append(
+            Target(
+                f"{name}: checkpoint calls per item <= official's ({at})",
+                _ratio(ef_calls, off_calls),
+                1.0,
+                False,
+                f"eventflow / official calls per item: {_n2(ef_calls)} / {_n2(off_calls)}",
+            )
+        )
+    for kind in (GATHER, ASYNC_PARALLEL):
+        faster(LatencyWorkload(kind, s.async_n), 1.5)
+    medians = report.coldstart.get("median", {})
+    total = {sdk: m["total_s"] for sdk, m in medians.items()}
     found.append(
         Target(
-            "import eventflow <= 1.5x import pydantic",
-            _ratio(medians.get("eventflow"), medians.get("pydantic")),
+            "cold start (import, boto3 client, first 3-step invocation) >= 1.5x faster than official",
+            _ratio(total.get(OFFICIAL), total.get(EVENTFLOW)),
             1.5,
-            False,
-            "fresh interpreters, medians",
+            True,
+            f"official / eventflow total, medians of {report.coldstart.get('reps', 0)} fresh processes each",
         )
     )
     return found
+
+
+def _n2(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 # -- printing -----------------------------------------------------------------------------------------------
@@ -536,7 +678,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         action="append",
         metavar="CASE",
-        choices=["new_steps", "replay", "empty", "nested", "map", "e2e", "memory", "import"],
+        choices=[
+            "new_steps",
+            "replay",
+            "empty",
+            "nested",
+            "map",
+            "e2e",
+            "memory",
+            "import",
+            "latency",
+            "coldstart",
+        ],
         help="run only these cases (repeatable)",
     )
     parser.add_argument("--no-official", action="store_true", help="run the eventflow side only")

@@ -35,9 +35,15 @@ class Timing:
 
     wall: float
     cpu: float
+    calls: int | None = None  # checkpoint calls the service stub answered (latency cases only)
+    updates: int | None = None  # operation updates those calls carried
 
     def per(self, count: int) -> Timing:
         return Timing(self.wall / count, self.cpu / count)
+
+    def counted(self, calls: int, updates: int) -> Timing:
+        """This timing with the stub's call and update counts of the same repetition attached."""
+        return Timing(self.wall, self.cpu, calls, updates)
 
 
 class Stopwatch:
@@ -109,9 +115,69 @@ def completed_steps(n: int) -> list[dict[str, Any]]:
     ]
 
 
+def check_pending(output: Any) -> None:
+    """Fail loudly unless an invocation suspended (a wait it cannot finish in this invocation)."""
+    if not isinstance(output, dict) or output.get("Status") != "PENDING":
+        raise AssertionError(f"invocation did not suspend: {output!r}")
+
+
 def check_succeeded(output: Any, expected: Any) -> None:
     """Fail loudly if an invocation did not do what it was asked: a fast wrong answer is no result."""
     if not isinstance(output, dict) or output.get("Status") != "SUCCEEDED":
         raise AssertionError(f"invocation did not succeed: {output!r}")
     if json.loads(output.get("Result") or "null") != expected:
         raise AssertionError(f"invocation returned {output.get('Result')!r}, expected {expected!r}")
+
+
+# -- latency cases (issue 19): both SDKs against a service stub that sleeps L per checkpoint call ----------
+
+STEPS = "steps"  # n sequential steps, default config
+MAP = "map"  # map over n items, one step per item (optionally doing blocking I/O), max_concurrency given
+PARALLEL = "parallel"  # parallel of n one-step branches, default config (no concurrency limit, both SDKs)
+GATHER = "gather"  # async handler: asyncio.gather of n ctx.step (eventflow); the official SDK: parallel(n)
+ASYNC_PARALLEL = "async_parallel"  # async ctx.parallel of n one-step branches; the official SDK: parallel(n)
+WAIT = "wait"  # an invocation that only waits: one WAIT checkpoint, then it suspends
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyWorkload:
+    """One latency case as plain data; each side builds its own handler from it, so both do the same work.
+
+    ``io_s`` is blocking I/O inside each item's step (``time.sleep``): part of the workload, what a step
+    calling an HTTP API does, as opposed to the stub's sleep, which stands for the checkpoint round trip.
+    """
+
+    kind: str
+    n: int
+    concurrency: int | None = None
+    io_s: float = 0.0
+
+    @property
+    def name(self) -> str:
+        parts = [self.kind]
+        if self.concurrency is not None:
+            parts.append(f"c{self.concurrency}")
+        if self.io_s:
+            parts.append(f"io{self.io_s * 1e3:g}ms")
+        return "_".join(parts)
+
+    @property
+    def unit(self) -> str:
+        return {STEPS: "step", MAP: "item", WAIT: "wait", GATHER: "step"}.get(self.kind, "branch")
+
+    @property
+    def expected(self) -> int:
+        """What the handler returns: the sum of every step's value (each step ``i`` returns ``i``)."""
+        return self.n * (self.n - 1) // 2
+
+
+def io_step_value(i: int, io_s: float) -> Callable[[Any], int]:
+    """Step ``i`` doing ``io_s`` seconds of blocking I/O first (0: `step_value`)."""
+    if not io_s:
+        return step_value(i)
+
+    def step(_step_context: Any) -> int:
+        time.sleep(io_s)  # the workload's I/O (a blocking HTTP call, say), not a wait in the SDK
+        return i
+
+    return step
