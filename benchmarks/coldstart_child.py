@@ -1,11 +1,12 @@
-"""One cold start, in the fresh interpreter `benchmarks.coldstart` runs it in: ``python coldstart_child.py SDK``.
+"""One cold start in a fresh interpreter, as `benchmarks.coldstart` runs it: `python coldstart_child.py SDK`.
 
 Run as a script so that nothing but ``sys``, ``time`` and ``json`` is loaded before the clock starts
 (the Lambda runtime has loaded ``json`` too before it imports a handler module: it parses events with
 it). Three phases, each SDK's own way: import it and decorate a 3-step handler; build the boto3 lambda
 client its AWS path uses (each SDK caches that client per process, so its first invocation reuses it,
 as it would have built it there); run the first invocation, whose checkpoints go over HTTP to the
-endpoint in ``AWS_ENDPOINT_URL_LAMBDA``. Prints one JSON line: seconds per phase, and the output.
+endpoint in ``AWS_ENDPOINT_URL_LAMBDA``. Prints one JSON line: wall seconds per phase, the CPU seconds
+of all three, and the output.
 """
 
 import json
@@ -31,7 +32,7 @@ EVENT = {
 
 
 def main(sdk: str) -> None:
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     if sdk == "eventflow":
         import eventflow
 
@@ -55,12 +56,13 @@ def main(sdk: str) -> None:
         raise SystemExit(f"unknown SDK {sdk!r}")
     client = time.perf_counter()
     output = handler(EVENT, None)
-    done = time.perf_counter()
+    done, done_cpu = time.perf_counter(), time.process_time()
     result = {
         "import": imported - start,
         "client": client - imported,
         "invoke": done - client,
         "total": done - start,
+        "cpu": done_cpu - start_cpu,
         "output": output,
         "loaded": {name: name in sys.modules for name in ("pydantic", "boto3", "botocore")},
     }
