@@ -86,3 +86,42 @@ def test_lambda_backend_builds_one_botocore_lambda_client_on_first_use() -> None
 def test_lambda_backend_passes_client_arguments_through() -> None:
     with pytest.raises(TypeError):
         LambdaBackend(no_such_argument=1).client  # noqa: B018 - the error comes from creating the client
+
+
+def test_the_lambda_client_is_what_a_stock_botocore_session_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same model, endpoint, region, signing and retry configuration: only the loader's service listing
+    is narrowed. No endpoint override here, so the endpoint comes from botocore's rules for the region."""
+    import botocore.session
+
+    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_LAMBDA"):
+        monkeypatch.delenv(key, raising=False)
+    kwargs = {"region_name": "ap-southeast-2", "aws_access_key_id": "AKID", "aws_secret_access_key": "s"}
+    ours = LambdaBackend(**kwargs).client
+    from botocore.config import Config
+
+    stock = botocore.session.get_session().create_client(
+        "lambda", config=Config(retries={"mode": "standard", "total_max_attempts": 5}), **kwargs
+    )
+    assert ours.meta.endpoint_url == stock.meta.endpoint_url == "https://lambda.ap-southeast-2.amazonaws.com"
+    assert ours.meta.service_model.operation_names == stock.meta.service_model.operation_names
+    assert ours.meta.service_model.api_version == stock.meta.service_model.api_version
+    assert ours.meta.config.signature_version == stock.meta.config.signature_version
+    assert ours.meta.config.retries == stock.meta.config.retries
+
+
+def test_the_loader_lists_its_own_service_and_honours_aws_data_path(tmp_path: Path) -> None:
+    from botocore.exceptions import UnknownServiceError
+
+    from eventflow.backends.aws import _service_loader
+
+    loader = _service_loader("lambda", None)
+    assert loader.list_available_services("service-2") == ["lambda"]
+    assert loader.list_available_services("no-such-type-1") == []
+    with pytest.raises(UnknownServiceError):
+        loader.load_service_model("s3", "service-2")
+    # a service model on AWS_DATA_PATH wins over botocore's own, as with botocore's loader
+    custom = tmp_path / "lambda" / "2015-03-31"
+    custom.mkdir(parents=True)
+    (custom / "service-2.json").write_text(json.dumps({"metadata": {"marker": "custom"}, "shapes": {}}))
+    loaded = _service_loader("lambda", str(tmp_path)).load_service_model("lambda", "service-2")
+    assert loaded["metadata"] == {"marker": "custom"}

@@ -120,11 +120,43 @@ class LambdaBackend:
 def _lambda_client(max_attempts: int, client_kwargs: dict[str, Any]) -> Any:
     """What ``boto3.client("lambda", config=...)`` builds, made by botocore directly.
 
-    A fresh botocore session per client, as boto3's default session is one per process; it reads the
-    same environment variables and config files boto3 would.
+    A botocore session of its own, reading the same environment variables and config files boto3
+    would, whose data loader knows it serves ``lambda`` only (`_service_loader`).
     """
     import botocore.session
     from botocore.config import Config
 
+    session = botocore.session.get_session()
+    loader = _service_loader("lambda", session.get_config_variable("data_path"))
+    session.register_component("data_loader", loader)
     config = Config(retries={"mode": "standard", "total_max_attempts": max_attempts})
-    return botocore.session.get_session().create_client("lambda", config=config, **client_kwargs)
+    return session.create_client("lambda", config=config, **client_kwargs)
+
+
+def _service_loader(service: str, data_path: str | None) -> Any:
+    """botocore's data loader, on the search path botocore's own would use (``AWS_DATA_PATH`` first), for a
+    session that creates clients of one ``service`` only.
+
+    Before loading a service's model, botocore's loader lists every service it could load to check the
+    name, by scanning the directory of each of the ~400 services it ships, once for the model and once
+    for the endpoint rules: ~25 ms of a cold start, a third of the client's creation. This one answers
+    that list by looking in ``service``'s own directories (which it reads anyway to pick the newest API
+    version); what it loads, and from where, is unchanged.
+    """
+    import os
+
+    from botocore.exceptions import DataNotFoundError
+    from botocore.loaders import Loader
+
+    class ServiceLoader(Loader):
+        def list_available_services(self, type_name: str) -> list[str]:
+            try:
+                self.list_api_versions(service, type_name)
+            except DataNotFoundError:
+                return []
+            return [service]
+
+    if data_path is None:
+        return ServiceLoader()
+    paths = [os.path.expanduser(os.path.expandvars(path)) for path in data_path.split(os.pathsep)]
+    return ServiceLoader(extra_search_paths=paths)
