@@ -141,7 +141,10 @@ def measure(sdks: list[str], runs: int) -> dict[str, list[dict[str, Any]]]:
                 run_child(sdk, env)
             for r in range(runs):
                 for sdk in sdks if r % 2 == 0 else list(reversed(sdks)):
-                    results[sdk].append(run_child(sdk, env))
+                    calls = _Stub.calls
+                    result = run_child(sdk, env)
+                    result["calls"] = _Stub.calls - calls
+                    results[sdk].append(result)
     finally:
         server.shutdown()
         server.server_close()
@@ -165,6 +168,8 @@ def report(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         cpu_ratio = summary["official"]["cpu"] / summary["eventflow"]["cpu"]
         print(f"ratio official / eventflow: {ratio:.2f}x wall (target >= {TARGET}x: {verdict}), "
               f"{cpu_ratio:.2f}x CPU")
+    print("checkpoint calls per invocation: " + ", ".join(
+        f"{sdk} {statistics.median(run['calls'] for run in runs):g}" for sdk, runs in results.items()))
     loaded = {sdk: runs[-1]["loaded"] for sdk, runs in results.items()}
     print("modules loaded by the end: " + "; ".join(
         f"{sdk}: " + ", ".join(f"{name} {'yes' if on else 'no'}" for name, on in flags.items())
