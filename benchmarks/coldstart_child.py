@@ -64,7 +64,7 @@ def main(sdk: str) -> None:
         "total": done - start,
         "cpu": done_cpu - start_cpu,
         "output": output,
-        "loaded": {name: name in sys.modules for name in ("pydantic", "boto3", "botocore")},
+        "loaded": {name: name in sys.modules for name in ("pydantic", "pydantic_core", "boto3", "botocore")},
     }
     print(json.dumps(result))
 

@@ -11,7 +11,9 @@ one definition of every shape. The ones a first invocation needs (the invocation
 which the service's answers carry) are compiled ahead of time into `_records_compiled.py` by `python -m
 eventflow.events.compile`, so that validating them imports pydantic-core but not pydantic, nor builds any
 model: a cold Lambda sandbox's first invocation pays for neither. `tests/test_records_compiled.py` fails
-while that file differs from what the models derive.
+while that file differs from what the models derive. Until something loads pydantic-core, plainly typed
+input is validated against those schemas in Python (`eventflow.events.exact`), with the same result, so
+that a first invocation does not load pydantic-core either.
 
 A record has the models' snake_case attribute names as keys (the wire's PascalCase keys and the
 snake_case ones are both accepted, as `WireModel.from_wire` accepts both), optional members that were
@@ -23,11 +25,13 @@ always succeeds and gives what `from_wire` of the original input gives.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from eventflow.errors import InvalidInputError
+from eventflow.events.exact import Unsure, validate_exact
 from eventflow.events.validation import describe_validation_error
 
 if TYPE_CHECKING:
@@ -92,7 +96,17 @@ def validate_record(model: type[WireModel] | str, data: Mapping[str, Any]) -> di
     """``data`` validated as a record of ``model`` (a model, or the name of one whose schema is compiled:
     ``"Operation"``, ``"DurableExecutionInvocationInput"``); bad input raises `InvalidInputError` naming
     the fields, worded as `WireModel.from_wire` words it."""
-    validator = record_validator(model)
+    validator = _VALIDATORS.get(model)
+    if validator is None:
+        if "pydantic_core" not in sys.modules:  # a cold process: plainly typed input needs no pydantic-core
+            schema = _compiled().get(_name(model))
+            if schema is not None:
+                try:
+                    exact: dict[str, Any] = validate_exact(schema, data)
+                    return exact
+                except Unsure:
+                    pass
+        validator = record_validator(model)
     try:
         record: dict[str, Any] = validator.validate_python(data)
         return record
