@@ -25,11 +25,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from eventflow.errors import BatchCompletionError, ChildContextError, InvalidInputError
-from eventflow.events.wire import ErrorObject
 from eventflow.serdes import SerDes
+
+if TYPE_CHECKING:
+    from eventflow.events.wire import ErrorObject
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -172,6 +174,8 @@ class BatchItem(Generic[R]):
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BatchItem[Any]:
         error = data.get("error")
+        if error:
+            from eventflow.events.wire import ErrorObject
         return cls(
             index=int(data["index"]),
             status=BatchItemStatus(data["status"]),

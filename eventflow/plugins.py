@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import TERMINAL_STATUSES, OperationAction, OperationStatus, OperationType
-from eventflow.events.wire import ErrorObject, Operation
 from eventflow.machine.table import NEW
 
 if TYPE_CHECKING:
     from eventflow.core.effects import Plan
     from eventflow.core.state import ExecutionState
+    from eventflow.events.wire import ErrorObject, Operation
 
 _log = logging.getLogger("eventflow.plugins")
 
@@ -253,6 +253,8 @@ class PluginHost:
             self._end(InvocationOutcome.RETRY, None, None, exc)
             raise
         error = output.get("Error")
+        if isinstance(error, Mapping):
+            from eventflow.events.wire import ErrorObject
         self._end(
             InvocationOutcome(output.get("Status", InvocationOutcome.FAILED)),
             ErrorObject.from_wire(error) if isinstance(error, Mapping) else None,

@@ -102,3 +102,12 @@ def test_it_is_immutable_and_unequal_to_other_updates() -> None:
         "EmittedUpdate(id='a', type=<OperationType.STEP: 'STEP'>, sub_type='Step', "
         "action=<OperationAction.START: 'START'>)"
     )
+
+
+def test_wire_names_are_the_models_aliases() -> None:
+    """`EmittedUpdate` renders without the model, so its wire names are written out: they must be the
+    model's aliases, field for field."""
+    from eventflow.events.emitted import _WIRE_NAMES
+
+    fields = wire.OperationUpdate.model_fields
+    assert tuple(fields[name].alias or name for name in EmittedUpdate._fields) == _WIRE_NAMES

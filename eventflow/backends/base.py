@@ -11,11 +11,13 @@ import contextvars
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.records import OperationRecord
-from eventflow.events.wire import Operation
+
+if TYPE_CHECKING:
+    from eventflow.events.wire import Operation
 
 
 @dataclass(frozen=True, slots=True)

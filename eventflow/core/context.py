@@ -2,6 +2,9 @@
 
 The sync `DurableContext` and the async `AsyncDurableContext` both derive from it; each adds only the
 driving of plans (directly, or awaiting), so the argument handling below exists once.
+
+The plans of map/parallel, invoke and wait_for_condition are imported by their first use: a cold
+start whose handler uses none of them does not load them (~5 ms).
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from eventflow.batch import BatchResult, MapConfig, ParallelBranch, ParallelConf
 from eventflow.config import ChildConfig, StepConfig, StepSemantics
 from eventflow.core.effects import Plan
 from eventflow.core.names import label
-from eventflow.core.operations.batch import batch_plan, map_spec, parallel_spec
 from eventflow.core.operations.callback import (
     CallbackHandle,
     Submitter,
@@ -31,8 +33,6 @@ from eventflow.core.operations.compensation import (
     compensation_plan,
     registered_plan,
 )
-from eventflow.core.operations.condition import condition_plan
-from eventflow.core.operations.invoke import invoke_plan
 from eventflow.core.operations.step import StepContext, step_plan
 from eventflow.core.operations.wait import wait_plan
 from eventflow.core.scope import Scope
@@ -180,6 +180,8 @@ class ContextCore:
         self, items: Iterable[Any], fn: Callable[..., Any], name: str | None, config: MapConfig[Any] | None
     ) -> Plan[BatchResult[Any]]:
         # Validated here, before the plan runs, so a bad argument leaves no operation in the history.
+        from eventflow.core.operations.batch import batch_plan, map_spec
+
         return batch_plan(self._state, self._scope, map_spec(items, fn, config), name, fn)
 
     def _parallel(
@@ -188,6 +190,8 @@ class ContextCore:
         name: str | None,
         config: ParallelConfig | None,
     ) -> Plan[BatchResult[Any]]:
+        from eventflow.core.operations.batch import batch_plan, parallel_spec
+
         return batch_plan(self._state, self._scope, parallel_spec(branches, config), name)
 
     # -- callbacks, invokes, conditions (eventflow.core.operations.callback / invoke / condition) ----
@@ -243,6 +247,8 @@ class ContextCore:
             raise InvalidInputError(f"invoke needs a function name (a non-empty str), got {function_name!r}")
         if tenant_id is not None and not isinstance(tenant_id, str):
             raise InvalidInputError(f"invoke's tenant_id must be a string, got {tenant_id!r}")
+        from eventflow.core.operations.invoke import invoke_plan
+
         return invoke_plan(
             self._state, self._scope, function_name, payload, name, tenant_id=tenant_id,
             payload_serdes=payload_serdes or serdes, result_serdes=result_serdes or serdes,
@@ -257,6 +263,8 @@ class ContextCore:
         name: str | None,
         serdes: SerDes | None,
     ) -> Plan[Any]:
+        from eventflow.core.operations.condition import condition_plan
+
         return condition_plan(
             self._state, self._scope, check, initial_state=initial_state, wait_strategy=wait_strategy,
             name=name, serdes=serdes,

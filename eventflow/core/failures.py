@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from eventflow.errors import OperationError
-from eventflow.events.wire import ErrorObject
+
+if TYPE_CHECKING:
+    from eventflow.events.wire import ErrorObject
 
 E = TypeVar("E", bound=OperationError)
 
@@ -40,6 +42,8 @@ def error_object(exc: BaseException) -> ErrorObject:
     else:
         values = {"error_message": str(exc), "error_type": error_type_name(exc), "error_data": None,
                   "stack_trace": None}
+    from eventflow.events.wire import ErrorObject  # the wire models load with the first failure
+
     if _well_typed(values):
         return ErrorObject.unchecked(**values)
     return ErrorObject(**values)

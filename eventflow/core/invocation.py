@@ -20,9 +20,7 @@ from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.errors import CheckpointError, InvalidInputError, SerDesError, SuspendExecution
 from eventflow.events.enums import InvocationStatus, OperationAction, OperationType
-from eventflow.events.invocation import DurableExecutionInvocationInput
 from eventflow.events.records import validate_record
-from eventflow.events.wire import OperationUpdate
 
 if TYPE_CHECKING:
     from eventflow.log import LogSettings
@@ -60,7 +58,7 @@ def invocation_plan(
             f"got {type(event).__name__}"
         )
     # Validated as records, not models: a replay would spend most of its time building models.
-    invocation = validate_record(DurableExecutionInvocationInput, event)
+    invocation = validate_record("DurableExecutionInvocationInput", event)  # a compiled schema: no pydantic
     arn, token = invocation["durable_execution_arn"], invocation["checkpoint_token"]
     initial = invocation.get("initial_execution_state") or {}
     operations: list[Entry] = initial.get("operations") or []
@@ -118,6 +116,8 @@ def _run(
     except (TypeError, ValueError) as exc:
         return _failed(SerDesError(f"cannot serialize the handler's result ({type(result).__name__}): {exc}"))
     if len(payload.encode()) > MAX_RESPONSE_BYTES:
+        from eventflow.events.wire import OperationUpdate
+
         state.emit(
             OperationUpdate(
                 id=state.execution_id,

@@ -10,12 +10,16 @@ as it is through `entry`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from eventflow.events.records import OperationRecord, as_operation
-from eventflow.events.wire import Operation
 
-Entry = Operation | OperationRecord
+if TYPE_CHECKING:
+    from eventflow.events.wire import Operation
+
+    Entry = Operation | OperationRecord
+else:  # the same union, naming the model lazily: no wire model is imported until one is read
+    Entry = Union["Operation", OperationRecord]
 
 
 def detail(entry: Entry, details: str, member: str) -> Any:
@@ -29,7 +33,7 @@ def detail(entry: Entry, details: str, member: str) -> Any:
     return None if model is None else getattr(model, member)
 
 
-class OperationTable(Mapping[str, Operation]):
+class OperationTable(Mapping[str, "Operation"]):
     """``{operation id: Operation}``; entries may be records until first read."""
 
     __slots__ = ("entries",)

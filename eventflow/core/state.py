@@ -22,11 +22,11 @@ from eventflow.errors import InvalidInputError, NonDeterministicExecutionError, 
 from eventflow.events.emitted import AnyUpdate, as_update
 from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
 from eventflow.events.log import EventLog
-from eventflow.events.wire import Operation
 from eventflow.machine.table import FLAT_TRANSITIONS, NEW, next_state, reachable
 from eventflow.serdes import DEFAULT_SERDES, SerDes
 
 if TYPE_CHECKING:
+    from eventflow.events.wire import Operation
     from eventflow.log import LogSettings
     from eventflow.plugins import PluginHost
 

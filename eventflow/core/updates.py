@@ -12,12 +12,14 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Callable
-from functools import partial
-from typing import Any
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any
 
 from eventflow.events.emitted import AnyUpdate, EmittedUpdate
 from eventflow.events.enums import OperationAction, OperationType
-from eventflow.events.wire import OperationUpdate
+
+if TYPE_CHECKING:
+    from eventflow.events.wire import OperationUpdate
 
 Updater = Callable[..., AnyUpdate]
 
@@ -29,14 +31,19 @@ def _exact_types(annotation: Any) -> frozenset[type]:
     return frozenset({annotation}) if isinstance(annotation, type) else frozenset()
 
 
-_ACCEPTS: dict[str, frozenset[type]] = {
-    name: _exact_types(field.annotation) for name, field in OperationUpdate.model_fields.items()
-}
+@cache
+def _accepts() -> dict[str, frozenset[type]]:
+    """Per field, the classes it accepts as they are; read off the model when an update first carries
+    more than an identity and a payload (the wire models load then, not at import)."""
+    from eventflow.events.wire import OperationUpdate
+
+    return {name: _exact_types(field.annotation) for name, field in OperationUpdate.model_fields.items()}
 
 
 def _exact(values: dict[str, Any]) -> bool:
     """Whether every value already has a type its field declares, so validation could change nothing."""
-    return all(type(value) in _ACCEPTS.get(key, ()) for key, value in values.items())
+    accepts = _accepts()
+    return all(type(value) in accepts.get(key, ()) for key, value in values.items())
 
 
 def updater(
@@ -92,6 +99,8 @@ def _validated(
     payload: str | None = None,
     **fields: Any,
 ) -> OperationUpdate:
+    from eventflow.events.wire import OperationUpdate
+
     if payload is not None:
         fields["payload"] = payload
     return OperationUpdate(

@@ -21,16 +21,22 @@ the official SDK. Code handing a model to boto3 should use `to_boto_params`, whi
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, PlainValidator, ValidationError
 from pydantic.alias_generators import to_pascal
-from pydantic_core import ErrorDetails
 
 from eventflow.errors import InvalidInputError
+from eventflow.events.timestamps import (
+    EPOCH_MS_THRESHOLD,
+    FAST_MS_MAX,
+    FAST_MS_MIN,
+    parse_timestamp,
+    timestamp_to_epoch_ms,
+)
+from eventflow.events.validation import describe_validation_error
 
 __all__ = [
     "EPOCH_MS_THRESHOLD",
@@ -43,102 +49,12 @@ __all__ = [
     "timestamp_to_epoch_ms",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_MS = timedelta(milliseconds=1)
-
-EPOCH_MS_THRESHOLD = 1e11
-"""Epoch numbers above this are milliseconds, at or below it seconds."""
-# Integers strictly between these are epoch milliseconds that `parse_timestamp` converts directly (and that
-# `eventflow.events.records` keeps as they are). The lower bound is an int: an int compares with an int in
-# well under half the time it takes to compare with a float, and this runs for every timestamp loaded.
-FAST_MS_MIN = int(EPOCH_MS_THRESHOLD)
-FAST_MS_MAX = 4_000_000_000_000  # 2096-10-02: below this, ms / 1000 as a float is exact to the µs
-
-
-def _from_epoch_number(value: float) -> datetime:
-    if not math.isfinite(value):
-        raise ValueError(f"timestamp must be a finite epoch number, got {value!r}")
-    # timedelta arithmetic is exact for integers and avoids platform limits of datetime.fromtimestamp.
-    if abs(value) > EPOCH_MS_THRESHOLD:
-        return _EPOCH + timedelta(milliseconds=value)
-    return _EPOCH + timedelta(seconds=value)
-
-
-def parse_timestamp(value: object) -> datetime:
-    """Turn any timestamp form the service or a hand-written fixture uses into an aware UTC datetime.
-
-    Accepts a `datetime` (naive means UTC), an epoch number (seconds, or milliseconds when above
-    `EPOCH_MS_THRESHOLD`), a numeric string, or an ISO-8601 string.
-    """
-    if type(value) is int and FAST_MS_MIN < value < FAST_MS_MAX:  # the invocation input's form
-        return datetime.fromtimestamp(value / 1000, UTC)  # exact to the ms in this range, and C-fast
-    try:
-        if isinstance(value, datetime):
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        if isinstance(value, bool):
-            raise ValueError("timestamp must not be a boolean")
-        if isinstance(value, (int, float)):
-            return _from_epoch_number(value)
-        if isinstance(value, str):
-            text = value.strip()
-            try:
-                number = float(text)
-            except ValueError:
-                return parse_timestamp(datetime.fromisoformat(text))
-            return _from_epoch_number(int(text) if text.lstrip("+-").isdigit() else number)
-    except OverflowError as exc:
-        raise ValueError(f"timestamp out of range: {value!r}") from exc
-    raise ValueError(
-        f"timestamp must be a datetime, an epoch number or an ISO-8601 string, got {type(value).__name__}"
-    )
-
-
-def timestamp_to_epoch_ms(value: datetime) -> int:
-    """Render a datetime as integer epoch milliseconds, the invocation-input form (sub-ms truncated)."""
-    if value.tzinfo is None:  # only reachable through model_construct
-        value = value.replace(tzinfo=UTC)
-    return (value - _EPOCH) // _ONE_MS
-
-
 Timestamp = Annotated[
     datetime,
     PlainValidator(parse_timestamp, json_schema_input_type=datetime | int | float | str),
     PlainSerializer(timestamp_to_epoch_ms, return_type=int, when_used="json"),
 ]
 """A `timestamp` shape member: parsed by `parse_timestamp`, rendered by `to_wire` as epoch milliseconds."""
-
-
-def _format_loc(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else part
-    return path or "<root>"
-
-
-def _format_error(error: ErrorDetails) -> str:
-    shown = repr(error.get("input"))
-    if len(shown) > 80:
-        shown = shown[:77] + "..."
-    if error["type"] == "missing":
-        return f"{_format_loc(error['loc'])}: field required"
-    return f"{_format_loc(error['loc'])}: {error['msg']} (got {shown})"
-
-
-def describe_validation_error(
-    model_name: str, exc: ValidationError, errors: list[ErrorDetails] | None = None
-) -> str:
-    """One readable line per problem, each naming the wire path (e.g. `Operations[0].StepDetails.Attempt`).
-
-    ``errors`` replaces ``exc.errors()`` when the caller has tidied them (see `eventflow.events.records`).
-    """
-    if errors is None:
-        errors = exc.errors(include_url=False)
-    details = "; ".join(_format_error(error) for error in errors)
-    plural = "s" if len(errors) != 1 else ""
-    return f"invalid {model_name}: {len(errors)} problem{plural}: {details}"
 
 
 _DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {}  # per model, for `WireModel.unchecked`

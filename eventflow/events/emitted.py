@@ -10,25 +10,31 @@ builds a validated `OperationUpdate`, and everything that reads updates (backend
 service, the test recorder) reads the two alike: same attribute names, same `to_wire`, and an
 `EmittedUpdate` equals the `OperationUpdate` with the same fields. `model()` gives the pydantic model.
 
-`tests/test_wire_models.py` checks the fields against `OperationUpdate.model_fields` (names, order,
-wire names), so the two cannot drift apart.
+`tests/test_wire_models.py` and `tests/test_emitted_updates.py` check the fields against
+`OperationUpdate.model_fields` (names, order, wire names), so the two cannot drift apart.
+
+Nothing here imports pydantic or the wire models until an update carries a model (an error, options)
+or is compared with or turned into one: a first invocation whose steps succeed renders every update it
+sends without them.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import sys
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
-from eventflow.events._base import WireModel
 from eventflow.events.enums import OperationAction, OperationType
-from eventflow.events.wire import (
-    CallbackOptions,
-    ChainedInvokeOptions,
-    ContextOptions,
-    ErrorObject,
-    OperationUpdate,
-    StepOptions,
-    WaitOptions,
-)
+
+if TYPE_CHECKING:
+    from eventflow.events.wire import (
+        CallbackOptions,
+        ChainedInvokeOptions,
+        ContextOptions,
+        ErrorObject,
+        OperationUpdate,
+        StepOptions,
+        WaitOptions,
+    )
 
 __all__ = ["AnyUpdate", "EmittedUpdate", "as_update"]
 
@@ -61,10 +67,10 @@ class EmittedUpdate(NamedTuple):
                 continue
             if type(value) is OperationType or type(value) is OperationAction:
                 wire[key] = value.value
-            elif isinstance(value, WireModel):
-                wire[key] = _plain_wire(value)
-            else:
+            elif isinstance(value, str):
                 wire[key] = value
+            else:  # the error or an options member: a wire model
+                wire[key] = _plain_wire(value)
         return wire
 
     def to_boto_params(self) -> dict[str, Any]:
@@ -74,6 +80,8 @@ class EmittedUpdate(NamedTuple):
     def model(self) -> OperationUpdate:
         """The `OperationUpdate` with these fields, built without re-validating them (they were built
         from values of the declared types), with the same fields set as the validated one would have."""
+        from eventflow.events.wire import OperationUpdate
+
         values = dict(zip(_FIELDS, self, strict=True))
         built = _new(OperationUpdate)
         _set(built, "__dict__", values)
@@ -84,10 +92,10 @@ class EmittedUpdate(NamedTuple):
         return built
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, OperationUpdate):
-            return all(value == getattr(other, key) for key, value in zip(_FIELDS, self, strict=True))
         if isinstance(other, EmittedUpdate):
             return tuple.__eq__(self, other)
+        if _is_update_model(other):
+            return all(value == getattr(other, key) for key, value in zip(_FIELDS, self, strict=True))
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
@@ -102,7 +110,13 @@ class EmittedUpdate(NamedTuple):
         return f"EmittedUpdate({', '.join(shown)})"
 
 
-def _plain_wire(model: WireModel) -> dict[str, Any]:
+def _is_update_model(other: object) -> bool:
+    """Whether ``other`` is an `OperationUpdate`; none can exist before the wire models are imported."""
+    wire = sys.modules.get("eventflow.events.wire")
+    return wire is not None and isinstance(other, wire.OperationUpdate)
+
+
+def _plain_wire(model: Any) -> dict[str, Any]:
     """``model.to_wire()`` for the members an update carries (its error and options: strings, numbers,
     booleans, lists of strings), by walking the model's fields instead of running pydantic's serializer,
     which a cold process would first have to build (~20 ms). Equal to `to_wire`: see
@@ -111,16 +125,24 @@ def _plain_wire(model: WireModel) -> dict[str, Any]:
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
         if value is not None:
-            wire[field.alias or name] = _plain_wire(value) if isinstance(value, WireModel) else value
+            wire[field.alias or name] = _plain_wire(value) if hasattr(value, "model_fields") else value
     return wire
 
 
+def _pascal(name: str) -> str:
+    """The wire name of an `OperationUpdate` field: its PascalCase alias (none of them is explicit)."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
 _FIELDS: tuple[str, ...] = EmittedUpdate._fields
-_WIRE_NAMES: tuple[str, ...] = tuple(OperationUpdate.model_fields[key].alias or key for key in _FIELDS)
+_WIRE_NAMES: tuple[str, ...] = tuple(_pascal(key) for key in _FIELDS)
 # The fields a validated update always has set: the identity the core passes for every update.
 _ALWAYS_SET = frozenset({"id", "parent_id", "name", "type", "sub_type", "action"})
 
-AnyUpdate = OperationUpdate | EmittedUpdate
+if TYPE_CHECKING:
+    AnyUpdate = OperationUpdate | EmittedUpdate
+else:  # the same union, naming the model lazily (a forward reference), so importing this costs nothing
+    AnyUpdate = Union["OperationUpdate", EmittedUpdate]
 """What backends, batching and the test tools take: a validated model, or an update the core emitted."""
 
 

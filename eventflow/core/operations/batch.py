@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventflow.batch import (
     BatchItem,
@@ -56,9 +56,11 @@ from eventflow.errors import (
     SuspendExecution,
 )
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import ContextOptions, ErrorObject
 from eventflow.ids import branch_id, child_id
 from eventflow.serdes import SerDes, SerDesContext, deserialize, round_trip, serialize
+
+if TYPE_CHECKING:
+    from eventflow.events.wire import ContextOptions, ErrorObject
 
 ItemFn = Callable[[Any], Any]
 
@@ -384,6 +386,8 @@ def batch_plan(
         if len(payload) > MAX_PAYLOAD_BYTES // 4 and len(payload.encode()) > MAX_PAYLOAD_BYTES:
             summary = spec.summary_generator(result) if spec.summary_generator else None
             payload = completion_record(result, spec.result_type, summary)
+            from eventflow.events.wire import ContextOptions
+
             options = ContextOptions(replay_children=True)
         else:
             result = deserialize(serdes, payload, op_id, state.arn)  # the first run sees what replay sees

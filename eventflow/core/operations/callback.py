@@ -44,7 +44,6 @@ from eventflow.errors import (
     SuspendExecution,
 )
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import CallbackOptions
 from eventflow.ids import child_id
 from eventflow.retry import RetryStrategy
 from eventflow.serdes import SerDes, deserialize
@@ -158,6 +157,8 @@ def callback_plan(
         update = updater(op_id, scope.parent_id, name, OperationType.CALLBACK, OperationSubType.CALLBACK)
         # Both options always, 0 meaning "none", as the official SDK writes them. Built unvalidated: the
         # front-ends turned both into whole seconds already.
+        from eventflow.events.wire import CallbackOptions
+
         options = CallbackOptions.unchecked(
             timeout_seconds=timeout_seconds, heartbeat_timeout_seconds=heartbeat_timeout_seconds
         )

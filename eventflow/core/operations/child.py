@@ -21,7 +21,6 @@ from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
 from eventflow.errors import CheckpointError, ChildContextError, NonDeterministicExecutionError
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import ContextOptions
 from eventflow.serdes import deserialize, round_trip
 
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -86,6 +85,8 @@ def child_plan(
     payload, value = round_trip(serdes, value, op_id, state.arn)
     if len(payload) > MAX_PAYLOAD_BYTES // 4 and len(payload.encode()) > MAX_PAYLOAD_BYTES:
         summary = config.summary(value) if config.summary else ""
+        from eventflow.events.wire import ContextOptions
+
         state.emit(
             update(
                 OperationAction.SUCCEED,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventflow.config import StepConfig
 from eventflow.core.effects import Flush, Plan
@@ -31,8 +31,10 @@ from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
 from eventflow.errors import CompensationError, StepError
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import ErrorObject
 from eventflow.serdes import SerDesContext
+
+if TYPE_CHECKING:
+    from eventflow.events.wire import ErrorObject
 
 DEFAULT_NAME = "compensations"
 
@@ -152,6 +154,8 @@ def compensation_plan(
             compensated.append(entry.name)
     summary = CompensationSummary(tuple(compensated), tuple(failed))
     if failed:
+        from eventflow.events.wire import ErrorObject
+
         error = ErrorObject(
             error_type=error_type_name(CompensationError("")),
             error_message=_message(summary),

@@ -27,7 +27,6 @@ from eventflow.core.updates import updater
 from eventflow.errors import SuspendExecution, WaitForConditionError
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import StepOptions
 from eventflow.serdes import SerDes, deserialize, round_trip, serialize
 from eventflow.waits import WaitDecision
 
@@ -108,6 +107,8 @@ def condition_plan(
         yield from _fail(state, update, exc, op_id, name)
 
     if decision.should_continue:
+        from eventflow.events.wire import StepOptions
+
         state.emit(
             update(
                 OperationAction.RETRY,

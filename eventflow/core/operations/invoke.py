@@ -26,7 +26,6 @@ from eventflow.errors import (
     SuspendExecution,
 )
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import ChainedInvokeOptions
 from eventflow.serdes import DEFAULT_SERDES, SerDes, deserialize, serialize
 
 _ERRORS: dict[str, type[InvokeError]] = {
@@ -68,6 +67,8 @@ def invoke_plan(
             op_id, scope.parent_id, name, OperationType.CHAINED_INVOKE, OperationSubType.CHAINED_INVOKE
         )
         # Built unvalidated once the two strings are checked: the options model's schema is not built.
+        from eventflow.events.wire import ChainedInvokeOptions
+
         options = ChainedInvokeOptions.unchecked(function_name=function_name, tenant_id=tenant_id)
         state.emit(update(OperationAction.START, data, chained_invoke_options=options))
         yield Flush(state)

@@ -25,11 +25,11 @@ from eventflow.core.updates import updater
 from eventflow.errors import SerDesError, StepError, StepInterruptedError, SuspendExecution
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import StepOptions
 from eventflow.retry import RetryPresets, RetryStrategy
 from eventflow.serdes import SerDes, deserialize, round_trip
 
 if TYPE_CHECKING:
+    from eventflow.events.wire import StepOptions
     from eventflow.log import DurableLogger
 
 _DEFAULT_CONFIG = StepConfig()
@@ -219,6 +219,7 @@ def _after_failure(
 
 def _retry_options(delay: Any) -> StepOptions:
     """StepOptions of a RETRY: unchecked for the int a strategy should return, validated otherwise."""
+    from eventflow.events.wire import StepOptions  # loaded with the first retry, not at import
     if type(delay) is int:
         return StepOptions.unchecked(next_attempt_delay_seconds=delay)
     return StepOptions(next_attempt_delay_seconds=delay)

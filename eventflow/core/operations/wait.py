@@ -12,7 +12,6 @@ from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
 from eventflow.errors import SuspendExecution
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
-from eventflow.events.wire import WaitOptions
 
 
 def wait_plan(state: ExecutionState, scope: Scope, seconds: int, name: str | None) -> Plan[None]:
@@ -26,6 +25,8 @@ def wait_plan(state: ExecutionState, scope: Scope, seconds: int, name: str | Non
     if entry is None:
         update = updater(op_id, scope.parent_id, name, OperationType.WAIT, OperationSubType.WAIT)
         # Built unvalidated: ``seconds`` is already the int the field declares.
+        from eventflow.events.wire import WaitOptions
+
         options = WaitOptions.unchecked(wait_seconds=seconds)
         state.emit(update(OperationAction.START, wait_options=options))
         yield Flush(state)
