@@ -15,7 +15,7 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast, overload
 
 from eventflow.backends.base import AsyncBackend, Backend
 from eventflow.batch import BatchResult, MapConfig, ParallelBranch, ParallelConfig
@@ -205,8 +205,14 @@ class AsyncDriver:
             await self._pump(state, None)
 
 
+# unasync: begin
 class AsyncDurableContext(ContextCore):
-    """What an async durable handler receives: ``async def handler(event, ctx: AsyncDurableContext)``."""
+    """What a durable handler receives: ``async def handler(event, ctx: AsyncDurableContext)``.
+
+    The sync context is generated from the async one in `eventflow/aio.py` (``python -m eventflow.unasync``),
+    so both offer the same operations with the same arguments, checks and docstrings. Argument errors
+    raise when the operation runs: at the call, or at the ``await``.
+    """
 
     __slots__ = ("_driver",)
 
@@ -214,6 +220,32 @@ class AsyncDurableContext(ContextCore):
         super().__init__(state, scope)
         self._driver = driver
 
+    # unasync: async only
+    @overload
+    async def step(
+        self,
+        fn: Callable[[StepContext], Awaitable[T]],
+        name: str | None = None,
+        *,
+        config: StepConfig | None = None,
+        retry: RetryStrategy | None = None,
+        semantics: StepSemantics | None = None,
+        serdes: SerDes | None = None,
+    ) -> T: ...
+
+    @overload
+    async def step(
+        self,
+        fn: Callable[[StepContext], T],
+        name: str | None = None,
+        *,
+        config: StepConfig | None = None,
+        retry: RetryStrategy | None = None,
+        semantics: StepSemantics | None = None,
+        serdes: SerDes | None = None,
+    ) -> T: ...
+
+    # unasync: end async only
     async def step(
         self,
         fn: Callable[[StepContext], T | Awaitable[T]],
@@ -224,15 +256,19 @@ class AsyncDurableContext(ContextCore):
         semantics: StepSemantics | None = None,
         serdes: SerDes | None = None,
     ) -> T:
-        """Run ``fn(step_context)`` (sync or async) as a checkpointed, retried step."""
+        """Run ``fn(step_context)`` (sync or async) as a checkpointed, retried step and return its result.
+
+        At least once per retry by default: START travels with the completion in one checkpoint call
+        (or goes out while the code runs, once it runs long); ``semantics`` picks at most once.
+        """
         config = self._step_config(config, retry, semantics, serdes)
         # Opened without a plan: a replayed step returns here; only an attempt that runs drives one.
         value, opened = open_step(self._state, self._scope, fn, name, config)
         if opened is None:
-            return value  # type: ignore[no-any-return]
-        return await self._driver.run(run_step(self._state, opened, fn))
+            return cast(T, value)
+        return cast(T, await self._driver.run(run_step(self._state, opened, fn)))
 
-    def step_with_compensation(
+    async def step_with_compensation(
         self,
         fn: Callable[[StepContext], T | Awaitable[T]],
         compensate: Callable[[T], Any],
@@ -244,32 +280,40 @@ class AsyncDurableContext(ContextCore):
         serdes: SerDes | None = None,
         compensation_name: str | None = None,
         compensation_config: StepConfig | None = None,
-    ) -> Awaitable[T]:
-        """Run ``fn`` as a step and register ``compensate(result)`` (sync or async) with this context
-        (see `DurableContext.step_with_compensation`)."""
+    ) -> T:
+        """Run ``fn`` (sync or async) as a step; if it returns, register ``compensate(result)`` with this
+        context.
+
+        `run_compensations` runs the registered undos, newest first, each as a step. Registration is
+        rebuilt on replay from the steps that returned, so nothing about it needs checkpointing.
+        """
         plan = self._step_with_compensation(
             fn, compensate, name, config=config, retry=retry, semantics=semantics, serdes=serdes,
             compensation_name=compensation_name, compensation_config=compensation_config,
         )
-        return self._driver.run(plan)
+        return cast(T, await self._driver.run(plan))
 
-    def run_compensations(self, name: str | None = None) -> Awaitable[CompensationSummary]:
-        """Run the registered undos in reverse order (see `DurableContext.run_compensations`)."""
-        return self._driver.run(self._run_compensations(name))
+    async def run_compensations(self, name: str | None = None) -> CompensationSummary:
+        """Run this context's registered undos in reverse order under a ``Compensation`` CONTEXT.
 
-    def now(self, name: str | None = None) -> Awaitable[datetime]:
+        Every undo is attempted even if an earlier one fails; returns the summary, or raises
+        `CompensationError` (with ``.summary``) if any undo failed after its retries.
+        """
+        return await self._driver.run(self._run_compensations(name))
+
+    async def now(self, name: str | None = None) -> datetime:
         """The current UTC time, recorded as a step: a replay returns the same instant."""
-        return self._driver.run(self._now(name))
+        return await self._driver.run(self._now(name))
 
-    def random(self, name: str | None = None) -> Awaitable[float]:
+    async def random(self, name: str | None = None) -> float:
         """A float in [0, 1), recorded as a step: a replay returns the same number."""
-        return self._driver.run(self._random(name))
+        return await self._driver.run(self._random(name))
 
-    def uuid4(self, name: str | None = None) -> Awaitable[uuid.UUID]:
+    async def uuid4(self, name: str | None = None) -> uuid.UUID:
         """A random UUID, recorded as a step: a replay returns the same UUID."""
-        return self._driver.run(self._uuid4(name))
+        return await self._driver.run(self._uuid4(name))
 
-    def wait(
+    async def wait(
         self,
         duration: float | timedelta | None = None,
         *,
@@ -278,43 +322,97 @@ class AsyncDurableContext(ContextCore):
         hours: float = 0,
         days: float = 0,
         name: str | None = None,
-    ) -> Awaitable[None]:
-        """Suspend the execution for a while (at least 1 s); the service wakes it up again."""
-        return self._driver.run(self._wait(duration, seconds, minutes, hours, days, name))
+    ) -> None:
+        """Suspend the execution for a while (whole seconds, at least 1); the service wakes it up again."""
+        await self._driver.run(self._wait(duration, seconds, minutes, hours, days, name))
 
-    def child_context(
+    # unasync: async only
+    @overload
+    async def child_context(
+        self,
+        fn: Callable[[AsyncDurableContext], Awaitable[T]],
+        name: str | None = None,
+        *,
+        config: ChildConfig | None = None,
+        serdes: SerDes | None = None,
+    ) -> T: ...
+
+    @overload
+    async def child_context(
+        self,
+        fn: Callable[[AsyncDurableContext], T],
+        name: str | None = None,
+        *,
+        config: ChildConfig | None = None,
+        serdes: SerDes | None = None,
+    ) -> T: ...
+
+    # unasync: end async only
+    async def child_context(
         self,
         fn: Callable[[AsyncDurableContext], T | Awaitable[T]],
         name: str | None = None,
         *,
         config: ChildConfig | None = None,
         serdes: SerDes | None = None,
-    ) -> Awaitable[T]:
-        """Run ``fn(child_ctx)`` in its own id namespace, checkpointed as one operation."""
-        return self._driver.run(self._child(fn, name, config, serdes))
+    ) -> T:
+        """Run ``fn(child_ctx)`` (sync or async) in its own id namespace, checkpointed as one operation."""
+        return cast(T, await self._driver.run(self._child(fn, name, config, serdes)))
 
-    def map(
+    # unasync: async only
+    @overload
+    async def map(
+        self,
+        items: Iterable[U],
+        fn: Callable[[AsyncDurableContext, U, int, Sequence[U]], Awaitable[T]],
+        name: str | None = None,
+        *,
+        config: MapConfig[U] | None = None,
+    ) -> BatchResult[T]: ...
+
+    @overload
+    async def map(
+        self,
+        items: Iterable[U],
+        fn: Callable[[AsyncDurableContext, U, int, Sequence[U]], T],
+        name: str | None = None,
+        *,
+        config: MapConfig[U] | None = None,
+    ) -> BatchResult[T]: ...
+
+    # unasync: end async only
+    async def map(
         self,
         items: Iterable[U],
         fn: Callable[[AsyncDurableContext, U, int, Sequence[U]], T | Awaitable[T]],
         name: str | None = None,
         *,
         config: MapConfig[U] | None = None,
-    ) -> Awaitable[BatchResult[T]]:
-        """Run ``fn(item_ctx, item, index, items)`` (sync or async) for every item, each as a task in
-        its own child context; same semantics as `DurableContext.map`."""
-        return self._driver.run(self._map(items, fn, name, config))
+    ) -> BatchResult[T]:
+        """Run ``fn(item_ctx, item, index, items)`` (sync or async) for every item, each in its own child
+        context, at most ``max_concurrency`` at once (on asyncio tasks).
 
-    def parallel(
+        An item that suspends (a wait, callback or retry in it) keeps its ``max_concurrency`` slot while
+        the next starts; when nothing more may start the execution suspends. Items running side by side
+        share checkpoint calls. Returns a `BatchResult` (item failures do not raise: see
+        ``throw_if_error``). Fails fast by default; see `MapConfig` and `CompletionConfig`.
+        """
+        return await self._driver.run(self._map(items, fn, name, config))
+
+    async def parallel(
         self,
         branches: Sequence[Callable[[AsyncDurableContext], T | Awaitable[T]] | ParallelBranch[T]]
         | Mapping[str, Callable[[AsyncDurableContext], T | Awaitable[T]]],
         name: str | None = None,
         *,
         config: ParallelConfig | None = None,
-    ) -> Awaitable[BatchResult[T]]:
-        """Run every branch ``fn(branch_ctx)`` (sync or async) as a task in its own child context."""
-        return self._driver.run(self._parallel(branches, name, config))
+    ) -> BatchResult[T]:
+        """Run every branch ``fn(branch_ctx)`` (sync or async) in its own child context, as `map` runs
+        items.
+
+        Branches are functions, `ParallelBranch` objects (named), or a mapping of name to function.
+        """
+        return await self._driver.run(self._parallel(branches, name, config))
 
     def _drive(self, plan: Plan[Any]) -> Any:
         return self._driver.run(plan)
@@ -329,12 +427,15 @@ class AsyncDurableContext(ContextCore):
     ) -> AsyncCallback[Any]:
         """Create a callback: hand ``cb.callback_id`` to an external system, then ``await cb.result()``.
 
-        Same semantics as `DurableContext.create_callback`.
+        ``result()`` suspends the execution until the system answers with
+        SendDurableExecutionCallbackSuccess/Failure, or ``timeout`` (or ``heartbeat_timeout`` without a
+        heartbeat) elapses: `CallbackError` / `CallbackTimeoutError`. The result is the raw string
+        the sender sent unless ``serdes`` decodes it (e.g. ``JsonSerDes()``).
         """
         handle = await self._driver.run(self._create_callback(name, timeout, heartbeat_timeout, serdes))
         return AsyncCallback(handle, self._driver.run)
 
-    def wait_for_callback(
+    async def wait_for_callback(
         self,
         submitter: Callable[[str, StepContext], Any],
         name: str | None = None,
@@ -343,17 +444,18 @@ class AsyncDurableContext(ContextCore):
         heartbeat_timeout: float | timedelta | None = None,
         retry: RetryStrategy | None = None,
         serdes: SerDes | None = None,
-    ) -> Awaitable[Any]:
+    ) -> Any:
         """Create a callback, run ``submitter(callback_id, step_context)`` (sync or async) as a retried
-        step, and return the callback's result. Same semantics as `DurableContext.wait_for_callback`."""
-        return self._driver.run(
+        step, and return the callback's result. Failures raise `CallbackError`, `CallbackTimeoutError` or
+        `CallbackSubmitterError`."""
+        return await self._driver.run(
             self._wait_for_callback(
                 submitter, name, timeout=timeout, heartbeat_timeout=heartbeat_timeout, retry=retry,
                 serdes=serdes,
             )
         )
 
-    def invoke(
+    async def invoke(
         self,
         function_name: str,
         payload: Any = None,
@@ -363,16 +465,43 @@ class AsyncDurableContext(ContextCore):
         serdes: SerDes | None = None,
         payload_serdes: SerDes | None = None,
         result_serdes: SerDes | None = None,
-    ) -> Awaitable[Any]:
-        """Run another durable function with ``payload`` and return its result (see
-        `DurableContext.invoke`)."""
+    ) -> Any:
+        """Run another durable function with ``payload`` and return its result; its failure raises
+        `InvokeError` (`InvokeTimeoutError`, `InvokeStoppedError`). Suspends while it runs.
+
+        ``serdes`` writes the payload and reads the result; ``payload_serdes`` / ``result_serdes`` set
+        either side on its own (they win over ``serdes``)."""
         plan = self._invoke(
             function_name, payload, name, tenant_id=tenant_id, serdes=serdes,
             payload_serdes=payload_serdes, result_serdes=result_serdes,
         )
-        return self._driver.run(plan)
+        return await self._driver.run(plan)
 
-    def wait_for_condition(
+    # unasync: async only
+    @overload
+    async def wait_for_condition(
+        self,
+        check: Callable[[T, StepContext], Awaitable[T]],
+        initial_state: T,
+        wait_strategy: WaitStrategy[T],
+        name: str | None = None,
+        *,
+        serdes: SerDes | None = None,
+    ) -> T: ...
+
+    @overload
+    async def wait_for_condition(
+        self,
+        check: Callable[[T, StepContext], T],
+        initial_state: T,
+        wait_strategy: WaitStrategy[T],
+        name: str | None = None,
+        *,
+        serdes: SerDes | None = None,
+    ) -> T: ...
+
+    # unasync: end async only
+    async def wait_for_condition(
         self,
         check: Callable[[T, StepContext], T | Awaitable[T]],
         initial_state: T,
@@ -380,9 +509,17 @@ class AsyncDurableContext(ContextCore):
         name: str | None = None,
         *,
         serdes: SerDes | None = None,
-    ) -> Awaitable[T]:
-        """Poll ``state = check(state, step_context)`` (sync or async) until ``wait_strategy`` says stop
-        (see `DurableContext.wait_for_condition`)."""
-        return self._driver.run(self._wait_for_condition(
-                check, initial_state=initial_state, wait_strategy=wait_strategy, name=name, serdes=serdes
-            ))
+    ) -> T:
+        """Poll ``state = check(state, step_context)`` (sync or async) until ``wait_strategy`` says stop;
+        return the state. Between checks the execution suspends for the strategy's delay (see
+        `eventflow.waits`)."""
+        return cast(
+            T,
+            await self._driver.run(
+                self._wait_for_condition(
+                    check, initial_state=initial_state, wait_strategy=wait_strategy, name=name,
+                    serdes=serdes,
+                )
+            ),
+        )
+# unasync: end

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from eventflow.backends.base import Backend
 from eventflow.batch import BatchResult, MapConfig, ParallelBranch, ParallelConfig
@@ -258,8 +258,14 @@ def _not_awaitable(result: Any, fn: Callable[..., Any]) -> Any:
     return result
 
 
+# unasync: begin
 class DurableContext(ContextCore):
-    """What a synchronous durable handler receives: ``def handler(event, ctx: DurableContext)``."""
+    """What a durable handler receives: ``def handler(event, ctx: DurableContext)``.
+
+    The sync context is generated from the async one in `eventflow/aio.py` (``python -m eventflow.unasync``),
+    so both offer the same operations with the same arguments, checks and docstrings. Argument errors
+    raise when the operation runs: at the call, or at the ``await``.
+    """
 
     __slots__ = ("_driver",)
 
@@ -277,13 +283,17 @@ class DurableContext(ContextCore):
         semantics: StepSemantics | None = None,
         serdes: SerDes | None = None,
     ) -> T:
-        """Run ``fn(step_context)`` as a checkpointed, retried step and return its result."""
+        """Run ``fn(step_context)`` as a checkpointed, retried step and return its result.
+
+        At least once per retry by default: START travels with the completion in one checkpoint call
+        (or goes out while the code runs, once it runs long); ``semantics`` picks at most once.
+        """
         config = self._step_config(config, retry, semantics, serdes)
         # Opened without a plan: a replayed step returns here; only an attempt that runs drives one.
         value, opened = open_step(self._state, self._scope, fn, name, config)
         if opened is None:
-            return value  # type: ignore[no-any-return]
-        return self._driver.run(run_step(self._state, opened, fn))  # type: ignore[no-any-return]
+            return cast(T, value)
+        return cast(T, self._driver.run(run_step(self._state, opened, fn)))
 
     def step_with_compensation(
         self,
@@ -298,7 +308,8 @@ class DurableContext(ContextCore):
         compensation_name: str | None = None,
         compensation_config: StepConfig | None = None,
     ) -> T:
-        """Run ``fn`` as a step; if it returns, register ``compensate(result)`` with this context.
+        """Run ``fn`` as a step; if it returns, register ``compensate(result)`` with this
+        context.
 
         `run_compensations` runs the registered undos, newest first, each as a step. Registration is
         rebuilt on replay from the steps that returned, so nothing about it needs checkpointing.
@@ -307,7 +318,7 @@ class DurableContext(ContextCore):
             fn, compensate, name, config=config, retry=retry, semantics=semantics, serdes=serdes,
             compensation_name=compensation_name, compensation_config=compensation_config,
         )
-        return self._driver.run(plan)  # type: ignore[no-any-return]
+        return cast(T, self._driver.run(plan))
 
     def run_compensations(self, name: str | None = None) -> CompensationSummary:
         """Run this context's registered undos in reverse order under a ``Compensation`` CONTEXT.
@@ -339,7 +350,7 @@ class DurableContext(ContextCore):
         days: float = 0,
         name: str | None = None,
     ) -> None:
-        """Suspend the execution for a while (at least 1 s); the service wakes it up again."""
+        """Suspend the execution for a while (whole seconds, at least 1); the service wakes it up again."""
         self._driver.run(self._wait(duration, seconds, minutes, hours, days, name))
 
     def child_context(
@@ -351,7 +362,7 @@ class DurableContext(ContextCore):
         serdes: SerDes | None = None,
     ) -> T:
         """Run ``fn(child_ctx)`` in its own id namespace, checkpointed as one operation."""
-        return self._driver.run(self._child(fn, name, config, serdes))  # type: ignore[no-any-return]
+        return cast(T, self._driver.run(self._child(fn, name, config, serdes)))
 
     def map(
         self,
@@ -361,11 +372,12 @@ class DurableContext(ContextCore):
         *,
         config: MapConfig[U] | None = None,
     ) -> BatchResult[T]:
-        """Run ``fn(item_ctx, item, index, items)`` for every item, each in its own child context.
+        """Run ``fn(item_ctx, item, index, items)`` for every item, each in its own child
+        context, at most ``max_concurrency`` at once (on threads).
 
-        Items run one after another in this thread; one that suspends (a wait, callback or retry in
-        it) keeps its ``max_concurrency`` slot while the next starts, and when nothing more may start
-        the execution suspends. Returns a `BatchResult` (item failures do not raise: see
+        An item that suspends (a wait, callback or retry in it) keeps its ``max_concurrency`` slot while
+        the next starts; when nothing more may start the execution suspends. Items running side by side
+        share checkpoint calls. Returns a `BatchResult` (item failures do not raise: see
         ``throw_if_error``). Fails fast by default; see `MapConfig` and `CompletionConfig`.
         """
         return self._driver.run(self._map(items, fn, name, config))
@@ -378,7 +390,8 @@ class DurableContext(ContextCore):
         *,
         config: ParallelConfig | None = None,
     ) -> BatchResult[T]:
-        """Run every branch ``fn(branch_ctx)`` in its own child context, as `map` runs items.
+        """Run every branch ``fn(branch_ctx)`` in its own child context, as `map` runs
+        items.
 
         Branches are functions, `ParallelBranch` objects (named), or a mapping of name to function.
         """
@@ -415,8 +428,8 @@ class DurableContext(ContextCore):
         retry: RetryStrategy | None = None,
         serdes: SerDes | None = None,
     ) -> Any:
-        """Create a callback, run ``submitter(callback_id, step_context)`` as a retried step, and return
-        the callback's result. Failures raise `CallbackError`, `CallbackTimeoutError` or
+        """Create a callback, run ``submitter(callback_id, step_context)`` as a retried
+        step, and return the callback's result. Failures raise `CallbackError`, `CallbackTimeoutError` or
         `CallbackSubmitterError`."""
         return self._driver.run(
             self._wait_for_callback(
@@ -456,12 +469,16 @@ class DurableContext(ContextCore):
         *,
         serdes: SerDes | None = None,
     ) -> T:
-        """Poll ``state = check(state, step_context)`` until ``wait_strategy`` says stop; return the state.
-
-        Between checks the execution suspends for the strategy's delay (see `eventflow.waits`).
-        """
-        return self._driver.run(  # type: ignore[no-any-return]
-            self._wait_for_condition(
-                check, initial_state=initial_state, wait_strategy=wait_strategy, name=name, serdes=serdes
-            )
+        """Poll ``state = check(state, step_context)`` until ``wait_strategy`` says stop;
+        return the state. Between checks the execution suspends for the strategy's delay (see
+        `eventflow.waits`)."""
+        return cast(
+            T,
+            self._driver.run(
+                self._wait_for_condition(
+                    check, initial_state=initial_state, wait_strategy=wait_strategy, name=name,
+                    serdes=serdes,
+                )
+            ),
         )
+# unasync: end

@@ -8,6 +8,7 @@ execution ARN (PROTOCOL.md §2): a service that gives that operation another id 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,14 +30,23 @@ def server() -> Iterator[LocalHttpServer]:
 
 
 def test_the_execution_operation_id_is_the_last_segment_of_the_arn(server: LocalHttpServer) -> None:
-    server.service.register("echo", lambda event, context: {"Status": "SUCCEEDED", "Result": "null"})
-    execution = server.service.start_execution("echo", {"k": 1})
-    (op,) = [op for op in execution.operations.values() if op.type == OperationType.EXECUTION]
-    assert op.id == execution.arn.rsplit("/", 1)[-1]
-    state = client(server.url).get_durable_execution_state(
-        DurableExecutionArn=execution.arn, CheckpointToken=execution.token
-    )
-    assert state["Operations"][0]["Id"] == op.id and state["Operations"][0]["Type"] == "EXECUTION"
+    release = threading.Event()
+
+    def echo(event: Any, context: Any) -> dict[str, str]:
+        release.wait(10)  # in flight (its token valid) until the test has read the state
+        return {"Status": "SUCCEEDED", "Result": "null"}
+
+    server.service.register("echo", echo)
+    try:
+        execution = server.service.start_execution("echo", {"k": 1})
+        (op,) = [op for op in execution.operations.values() if op.type == OperationType.EXECUTION]
+        assert op.id == execution.arn.rsplit("/", 1)[-1]
+        state = client(server.url).get_durable_execution_state(
+            DurableExecutionArn=execution.arn, CheckpointToken=execution.token
+        )
+        assert state["Operations"][0]["Id"] == op.id and state["Operations"][0]["Type"] == "EXECUTION"
+    finally:
+        release.set()
 
 
 def test_an_official_sdk_handler_receives_its_event_and_checkpoints_over_http(
