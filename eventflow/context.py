@@ -22,6 +22,7 @@ from eventflow.core.effects import PLAIN_RESULTS, Call, Effect, Enter, Flush, Fo
 from eventflow.core.operations.callback import Callback
 from eventflow.core.operations.compensation import CompensationSummary
 from eventflow.core.operations.step import StepContext, open_step, run_step
+from eventflow.core.scheduler import GATHER_SECONDS
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.errors import SuspendExecution
@@ -73,7 +74,15 @@ class SyncDriver:
         if type(effect) is Call:
             if effect.linger is not None:
                 self._linger(effect.linger)
-            result = effect.fn(effect.arg)
+            producer = _item.state
+            if producer is None:
+                result = effect.fn(effect.arg)
+            else:  # an item thread in user code emits nothing: calls need not wait for it
+                _producing(producer, -1)
+                try:
+                    result = effect.fn(effect.arg)
+                finally:
+                    _producing(producer, +1)
             # A step function's usual result is a plain value: skip the call that rules out awaitables.
             return result if type(result) in PLAIN_RESULTS else _not_awaitable(result, effect.fn)
         if type(effect) is Enter:
@@ -89,7 +98,17 @@ class SyncDriver:
 
     def _flush(self, state: ExecutionState) -> None:
         with state.lock:
-            self._pump(state, state.checkpoints.target())
+            checkpoints = state.checkpoints
+            if _item.state is not state:
+                self._pump(state, checkpoints.target())
+                return
+            checkpoints.producers -= 1  # an item thread in a flush emits nothing meanwhile
+            if checkpoints.forming:
+                state.lock.notify_all()
+            try:
+                self._pump(state, checkpoints.target())
+            finally:
+                checkpoints.producers += 1
 
     def _pump(self, state: ExecutionState, target: int | None) -> None:
         """Make the calls that are due until ``target`` is acknowledged, waiting while another thread's
@@ -98,6 +117,8 @@ class SyncDriver:
         with ``state.lock`` held; the lock is released for the call itself."""
         lock, checkpoints = state.lock, state.checkpoints
         while True:
+            if checkpoints.producers and checkpoints.in_flight is None and not checkpoints.forming:
+                self._gather(state)
             if target is None or checkpoints.done(target):
                 if checkpoints.waiters or (batch := checkpoints.next_call()) is None:
                     return
@@ -121,6 +142,22 @@ class SyncDriver:
                 self._end_call(state, exc)
                 raise
             self._end_call(state, None)
+
+    @staticmethod
+    def _gather(state: ExecutionState) -> None:
+        """Before making a call, wait (briefly) for item threads between operations: their updates are
+        about to join the queue. Called with ``state.lock`` held."""
+        lock, checkpoints = state.lock, state.checkpoints
+        checkpoints.forming = True
+        deadline = time.monotonic() + GATHER_SECONDS
+        try:
+            while checkpoints.producers > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                lock.wait(left)
+        finally:
+            checkpoints.forming = False
 
     @staticmethod
     def _end_call(state: ExecutionState, error: BaseException | None) -> None:
@@ -183,19 +220,30 @@ class SyncDriver:
         cancelled = threading.Event()
         running = 0
 
+        state = fork.state
+
         def work(index: int, plan: Plan[Any]) -> None:
             _item.batch_decided = cancelled
+            _item.state = state
+            if state is not None:
+                _producing(state, +1)
             outcome: tuple[int, Any, BaseException | None]
             try:
                 outcome = (index, self.run(plan), None)
             except BaseException as exc:
                 outcome = (index, None, exc)
             finally:
+                if state is not None:
+                    _producing(state, -1)
                 _item.batch_decided = None
+                _item.state = None
             with done:
                 outcomes.append(outcome)
                 done.notify()
 
+        outer = _item.state  # an item thread running a nested batch emits nothing while it waits
+        if outer is not None:
+            _producing(outer, -1)
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eventflow-item")
         try:
             decided = False
@@ -227,6 +275,8 @@ class SyncDriver:
         finally:
             cancelled.set()
             pool.shutdown(wait=True)
+            if outer is not None:
+                _producing(outer, +1)
 
 
 MAX_BATCH_THREADS = 32
@@ -239,9 +289,21 @@ class _ItemCancelled(BaseException):
 
 
 class _ItemThread(threading.local):
-    """What a worker thread knows about the item it runs: its batch's "decided" event."""
+    """What a worker thread knows about the item it runs: its batch's "decided" event, and the state it
+    emits into (counted among the state's producers while it runs plan code)."""
 
     batch_decided: threading.Event | None = None
+    state: ExecutionState | None = None
+
+
+def _producing(state: ExecutionState, delta: int) -> None:
+    """An item thread starts (+1) or stops (-1) running plan code that may emit; a call being formed
+    waits for the count to reach zero."""
+    with state.lock:
+        checkpoints = state.checkpoints
+        checkpoints.producers += delta
+        if delta < 0 and checkpoints.forming:
+            state.lock.notify_all()
 
 
 _item = _ItemThread()

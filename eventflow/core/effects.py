@@ -74,6 +74,7 @@ class Fork(NamedTuple):
     start: Callable[[int], Generator[Any, Any, Any]]
     finish: Callable[[int, Any, BaseException | None], bool]
     limit: int = 1
+    state: ExecutionState | None = None  # the state the items emit into
 
 
 Effect = Flush | Call | Enter | LoadPage | Fork

@@ -18,6 +18,12 @@ running side by side (map items, asyncio.gather) share calls instead of paying o
 A call carries the longest legal prefix of the queue (`eventflow.core.batching.first_batch_length`), so the
 batching rules of PROTOCOL.md §6 hold for every call.
 
+Gathering. Items of a map or parallel running on threads reach their flushes microseconds apart; a call
+taken by the first would leave the others for the next round trip. So while items are between operations
+(`producers`, counted by the sync driver: not in user code, not in a flush), the maker of a call waits for
+them, at most `GATHER_SECONDS` (``forming``: nobody else starts a call meanwhile), as the official SDK's
+batcher lingers a millisecond. Sequential code has no producers and never waits.
+
 Deferred updates. An at-least-once step's START is queued without a flush and rides with the step's
 completion. If the step's code is still running ``linger`` seconds later, what is queued must go out while
 it runs (so a long attempt is on record, and a sandbox that dies mid-step leaves StepStarted): the plan
@@ -41,6 +47,10 @@ from eventflow.core.batching import first_batch_length
 from eventflow.errors import CheckpointError
 from eventflow.events.emitted import AnyUpdate
 
+GATHER_SECONDS = 0.001
+"""How long the maker of a call waits for items that run side by side and are between operations (about
+to emit), so that their updates share the call: bounded, and only while such items exist."""
+
 START_LINGER_SECONDS = 0.05
 """How long an at-least-once step's START may wait for the step's completion before it is sent alone.
 
@@ -51,8 +61,8 @@ short enough that a long attempt is on record almost at once."""
 class CheckpointScheduler:
     """The queue of one invocation's updates and the bookkeeping of its single chain of calls."""
 
-    __slots__ = ("acked", "broken", "closed", "deadline", "in_flight", "linger", "pending", "sent",
-                 "timer_armed", "waiters", "wanted")
+    __slots__ = ("acked", "broken", "closed", "deadline", "forming", "in_flight", "linger", "pending",
+                 "producers", "sent", "timer_armed", "waiters", "wanted")
 
     def __init__(self, linger: float | None = START_LINGER_SECONDS) -> None:
         self.pending: list[AnyUpdate] = []
@@ -66,6 +76,10 @@ class CheckpointScheduler:
         self.broken: BaseException | None = None
         self.closed = False  # the invocation is over: a timer that fires late sends nothing
         self.waiters = 0  # flushes waiting for the call in flight (a driver's count)
+        # Threads running plan code between operations, about to emit (the sync driver's count), and
+        # whether a call is being formed: its maker waits a moment for them, and nobody else may start one.
+        self.producers = 0
+        self.forming = False
 
     # -- flushing ---------------------------------------------------------------------------------
 
@@ -93,6 +107,7 @@ class CheckpointScheduler:
         pending = self.pending
         if (
             self.in_flight is not None
+            or self.forming
             or not pending
             or self.wanted <= self.sent
             or self.broken is not None
@@ -171,4 +186,4 @@ class CheckpointScheduler:
         return None
 
 
-__all__ = ["START_LINGER_SECONDS", "CheckpointScheduler"]
+__all__ = ["GATHER_SECONDS", "START_LINGER_SECONDS", "CheckpointScheduler"]

@@ -30,9 +30,12 @@ def server() -> Iterator[LocalHttpServer]:
 
 
 def test_the_execution_operation_id_is_the_last_segment_of_the_arn(server: LocalHttpServer) -> None:
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
+    tokens: list[str] = []
 
     def echo(event: Any, context: Any) -> dict[str, str]:
+        tokens.append(event["CheckpointToken"])  # each invocation is handed a fresh one
+        started.set()
         release.wait(10)  # in flight (its token valid) until the test has read the state
         return {"Status": "SUCCEEDED", "Result": "null"}
 
@@ -41,8 +44,9 @@ def test_the_execution_operation_id_is_the_last_segment_of_the_arn(server: Local
         execution = server.service.start_execution("echo", {"k": 1})
         (op,) = [op for op in execution.operations.values() if op.type == OperationType.EXECUTION]
         assert op.id == execution.arn.rsplit("/", 1)[-1]
+        assert started.wait(10)
         state = client(server.url).get_durable_execution_state(
-            DurableExecutionArn=execution.arn, CheckpointToken=execution.token
+            DurableExecutionArn=execution.arn, CheckpointToken=tokens[0]
         )
         assert state["Operations"][0]["Id"] == op.id and state["Operations"][0]["Type"] == "EXECUTION"
     finally:

@@ -365,7 +365,7 @@ def batch_plan(
     run = _BatchRun(state, op_id, spec)
     try:
         if run.reason is None:
-            yield Fork(run.admit, run.start, run.finish, run.limit)
+            yield Fork(run.admit, run.start, run.finish, run.limit, state)
         if run.reason is None:
             # Nothing more may start and no criterion is met: some started item waits for the service.
             yield Flush(state)
