@@ -304,7 +304,9 @@ def item_plan(state: ExecutionState, batch_id: str, spec: BatchSpec, index: int)
     fn = spec.item_fn(index)
     if spec.nesting is NestingType.NESTED:
         config = ChildConfig(serdes=serdes, sub_type=spec.item_sub_type)
-        return child_plan(state, Scope(batch_id), fn, spec.item_name(index), config, op_id=item_id)
+        return child_plan(
+            state, Scope(batch_id), fn, spec.item_name(index), config, op_id=item_id, acknowledged=False
+        )
     return _flat_item_plan(state, batch_id, item_id, fn, serdes or state.serdes)
 
 

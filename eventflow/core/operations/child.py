@@ -35,8 +35,15 @@ def child_plan(
     name: str | None,
     config: ChildConfig | None,
     op_id: str | None = None,
+    *,
+    acknowledged: bool = True,
 ) -> Plan[Any]:
-    """Run ``fn`` in a child context. ``op_id`` is given by map/parallel for their items."""
+    """Run ``fn`` in a child context. ``op_id`` is given by map/parallel for their items.
+
+    ``acknowledged=False`` (map and parallel items) queues the SUCCEED without waiting for it: the item's
+    result reaches the parent through the batch, whose own completion travels after it, and a crash
+    before it is sent only makes the next invocation replay the item's (recorded) operations again. So a
+    finished item frees its slot at once and item completions share calls."""
     config = config or _DEFAULT_CONFIG
     sub_type = config.sub_type or OperationSubType.RUN_IN_CHILD_CONTEXT
     name, carried = resolve_name(name, fn)
@@ -96,5 +103,6 @@ def child_plan(
         )
     else:
         state.emit(update(OperationAction.SUCCEED, payload=payload))
-    yield Flush(state)
+    if acknowledged:
+        yield Flush(state)
     return value
