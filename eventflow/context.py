@@ -74,15 +74,7 @@ class SyncDriver:
         if type(effect) is Call:
             if effect.linger is not None:
                 self._linger(effect.linger)
-            producer = _item.state
-            if producer is None:
-                result = effect.fn(effect.arg)
-            else:  # an item thread in user code emits nothing: calls need not wait for it
-                _producing(producer, -1)
-                try:
-                    result = effect.fn(effect.arg)
-                finally:
-                    _producing(producer, +1)
+            result = effect.fn(effect.arg)
             # A step function's usual result is a plain value: skip the call that rules out awaitables.
             return result if type(result) in PLAIN_RESULTS else _not_awaitable(result, effect.fn)
         if type(effect) is Enter:
@@ -102,13 +94,13 @@ class SyncDriver:
             if _item.state is not state:
                 self._pump(state, checkpoints.target())
                 return
-            checkpoints.producers -= 1  # an item thread in a flush emits nothing meanwhile
+            checkpoints.busy -= 1  # an item thread in a flush adds nothing to the queue meanwhile
             if checkpoints.forming:
                 state.lock.notify_all()
             try:
                 self._pump(state, checkpoints.target())
             finally:
-                checkpoints.producers += 1
+                checkpoints.busy += 1
 
     def _pump(self, state: ExecutionState, target: int | None) -> None:
         """Make the calls that are due until ``target`` is acknowledged, waiting while another thread's
@@ -117,14 +109,17 @@ class SyncDriver:
         with ``state.lock`` held; the lock is released for the call itself."""
         lock, checkpoints = state.lock, state.checkpoints
         while True:
-            if checkpoints.producers and checkpoints.in_flight is None and not checkpoints.forming:
+            if checkpoints.busy and checkpoints.in_flight is None and not checkpoints.forming:
                 self._gather(state)
             if target is None or checkpoints.done(target):
-                if checkpoints.waiters or (batch := checkpoints.next_call()) is None:
+                if checkpoints.waiters:
+                    lock.notify_all()  # a waiter takes what is due (it may be waiting for a gather)
+                    return
+                if (batch := checkpoints.next_call()) is None:
                     return
             elif (batch := checkpoints.next_call()) is None:
                 checkpoints.waiters += 1
-                lock.wait()  # another thread's call is in flight; its end notifies
+                lock.wait()  # another thread's call is in flight or being formed; its end notifies
                 checkpoints.waiters -= 1
                 continue
             token = state.token
@@ -145,19 +140,22 @@ class SyncDriver:
 
     @staticmethod
     def _gather(state: ExecutionState) -> None:
-        """Before making a call, wait (briefly) for item threads between operations: their updates are
-        about to join the queue. Called with ``state.lock`` held."""
+        """Before making a call, wait (at most `GATHER_SECONDS`) while other item threads are still busy
+        (between operations or in user code): their next updates are likely to join this call instead of
+        waiting for the next round trip. Called with ``state.lock`` held."""
         lock, checkpoints = state.lock, state.checkpoints
         checkpoints.forming = True
         deadline = time.monotonic() + GATHER_SECONDS
         try:
-            while checkpoints.producers > 0:
+            while checkpoints.busy > 0:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 lock.wait(left)
         finally:
             checkpoints.forming = False
+            if checkpoints.waiters:
+                lock.notify_all()  # flushes that came while it formed: one of them may be the maker now
 
     @staticmethod
     def _end_call(state: ExecutionState, error: BaseException | None) -> None:
@@ -226,7 +224,7 @@ class SyncDriver:
             _item.batch_decided = cancelled
             _item.state = state
             if state is not None:
-                _producing(state, +1)
+                _busy(state, +1)
             outcome: tuple[int, Any, BaseException | None]
             try:
                 outcome = (index, self.run(plan), None)
@@ -234,16 +232,16 @@ class SyncDriver:
                 outcome = (index, None, exc)
             finally:
                 if state is not None:
-                    _producing(state, -1)
+                    _busy(state, -1)
                 _item.batch_decided = None
                 _item.state = None
             with done:
                 outcomes.append(outcome)
                 done.notify()
 
-        outer = _item.state  # an item thread running a nested batch emits nothing while it waits
+        outer = _item.state  # an item thread running a nested batch is not busy while it waits
         if outer is not None:
-            _producing(outer, -1)
+            _busy(outer, -1)
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eventflow-item")
         try:
             decided = False
@@ -276,7 +274,7 @@ class SyncDriver:
             cancelled.set()
             pool.shutdown(wait=True)
             if outer is not None:
-                _producing(outer, +1)
+                _busy(outer, +1)
 
 
 MAX_BATCH_THREADS = 32
@@ -290,18 +288,18 @@ class _ItemCancelled(BaseException):
 
 class _ItemThread(threading.local):
     """What a worker thread knows about the item it runs: its batch's "decided" event, and the state it
-    emits into (counted among the state's producers while it runs plan code)."""
+    emits into (counted busy there while it runs, except in a flush or a nested batch)."""
 
     batch_decided: threading.Event | None = None
     state: ExecutionState | None = None
 
 
-def _producing(state: ExecutionState, delta: int) -> None:
-    """An item thread starts (+1) or stops (-1) running plan code that may emit; a call being formed
-    waits for the count to reach zero."""
+def _busy(state: ExecutionState, delta: int) -> None:
+    """An item thread becomes busy (+1) or stops being busy (-1); a call being formed waits, briefly, for
+    the count to reach zero."""
     with state.lock:
         checkpoints = state.checkpoints
-        checkpoints.producers += delta
+        checkpoints.busy += delta
         if delta < 0 and checkpoints.forming:
             state.lock.notify_all()
 

@@ -18,11 +18,11 @@ running side by side (map items, asyncio.gather) share calls instead of paying o
 A call carries the longest legal prefix of the queue (`eventflow.core.batching.first_batch_length`), so the
 batching rules of PROTOCOL.md §6 hold for every call.
 
-Gathering. Items of a map or parallel running on threads reach their flushes microseconds apart; a call
-taken by the first would leave the others for the next round trip. So while items are between operations
-(`producers`, counted by the sync driver: not in user code, not in a flush), the maker of a call waits for
-them, at most `GATHER_SECONDS` (``forming``: nobody else starts a call meanwhile), as the official SDK's
-batcher lingers a millisecond. Sequential code has no producers and never waits.
+Gathering. Items of a map or parallel running on threads reach their flushes microseconds to a
+millisecond apart; a call taken by the first would leave the others for the next round trip. So while
+other items are busy (``busy``, counted by the sync driver: running, and not in a flush), the maker of a
+call waits for them, at most `GATHER_SECONDS` (``forming``: nobody else starts a call meanwhile), as the
+official SDK's batcher lingers a millisecond. Sequential code has no busy items and never waits.
 
 Deferred updates. An at-least-once step's START is queued without a flush and rides with the step's
 completion. If the step's code is still running ``linger`` seconds later, what is queued must go out while
@@ -48,8 +48,8 @@ from eventflow.errors import CheckpointError
 from eventflow.events.emitted import AnyUpdate
 
 GATHER_SECONDS = 0.001
-"""How long the maker of a call waits for items that run side by side and are between operations (about
-to emit), so that their updates share the call: bounded, and only while such items exist."""
+"""How long the maker of a call waits for other items running side by side to reach their own flushes,
+so that their updates share the call: bounded, and only while such items are busy."""
 
 START_LINGER_SECONDS = 0.05
 """How long an at-least-once step's START may wait for the step's completion before it is sent alone.
@@ -61,8 +61,8 @@ short enough that a long attempt is on record almost at once."""
 class CheckpointScheduler:
     """The queue of one invocation's updates and the bookkeeping of its single chain of calls."""
 
-    __slots__ = ("acked", "broken", "closed", "deadline", "forming", "in_flight", "linger", "pending",
-                 "producers", "sent", "timer_armed", "waiters", "wanted")
+    __slots__ = ("acked", "broken", "busy", "closed", "deadline", "forming", "in_flight", "linger",
+                 "pending", "sent", "timer_armed", "waiters", "wanted")
 
     def __init__(self, linger: float | None = START_LINGER_SECONDS) -> None:
         self.pending: list[AnyUpdate] = []
@@ -76,9 +76,9 @@ class CheckpointScheduler:
         self.broken: BaseException | None = None
         self.closed = False  # the invocation is over: a timer that fires late sends nothing
         self.waiters = 0  # flushes waiting for the call in flight (a driver's count)
-        # Threads running plan code between operations, about to emit (the sync driver's count), and
-        # whether a call is being formed: its maker waits a moment for them, and nobody else may start one.
-        self.producers = 0
+        # Item threads running and not in a flush (the sync driver's count), and whether a call is being
+        # formed: its maker waits a moment for them, and nobody else may start one meanwhile.
+        self.busy = 0
         self.forming = False
 
     # -- flushing ---------------------------------------------------------------------------------

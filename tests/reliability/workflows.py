@@ -439,8 +439,9 @@ def completed_ops(service: LocalService, arn: str) -> dict[str | None, tuple[tup
     random), grouped by parent in creation order.
 
     Grouped because only a context's own operations run in a fixed order: siblings in a map or parallel
-    interleave by timing (an item whose step needed one more retry after a crash finishes later), and
-    that is not something a crash may be blamed for.
+    interleave by timing (an item whose step needed one more retry after a crash finishes later; items
+    run side by side on threads), and that is not something a crash may be blamed for. So the items of a
+    map or parallel are compared as a set (sorted by id); every other context's operations in order.
     """
     execution = service.get(arn)
     out: dict[str | None, list[tuple[Any, ...]]] = {}
@@ -448,7 +449,12 @@ def completed_ops(service: LocalService, arn: str) -> dict[str | None, tuple[tup
         op = execution.operations[op_id]
         if op.status in TERMINAL_STATUSES and op.type != "EXECUTION":
             out.setdefault(op.parent_id, []).append(_summary(op))
-    return {parent: tuple(ops) for parent, ops in out.items()}
+    batches = {
+        op_id for op_id, op in execution.operations.items() if op.sub_type in ("Map", "Parallel")
+    }
+    return {
+        parent: tuple(sorted(ops) if parent in batches else ops) for parent, ops in out.items()
+    }
 
 
 def _summary(op: Operation) -> tuple[Any, ...]:
