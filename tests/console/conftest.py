@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from eventflow.local.http import LocalHttpServer
+
 from .flows import console_server
 
 CHROMIUM_FLAGS = [
@@ -31,7 +32,11 @@ CHROMIUM_FLAGS = [
 
 def chromium_path() -> str:
     """The system Chromium: $EVENTFLOW_CHROMIUM, else ``chromium`` on PATH, else a clear failure."""
-    candidates = [os.environ.get("EVENTFLOW_CHROMIUM"), shutil.which("chromium"), shutil.which("chromium-browser")]
+    candidates = [
+        os.environ.get("EVENTFLOW_CHROMIUM"),
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).exists():
             return candidate

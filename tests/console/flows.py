@@ -28,7 +28,9 @@ def approve(event: Any, ctx: Any) -> Any:
 def fan_out(event: Any, ctx: Any) -> Any:
     """A map of ``event["items"]`` items, one step each."""
     items = list(range(event["items"]))
-    results = ctx.map(items, lambda c, item, i, all_items: c.step(lambda _: item * 2, name="double"), name="fan")
+    results = ctx.map(
+        items, lambda c, item, i, all_items: c.step(lambda _: item * 2, name="double"), name="fan"
+    )
     return sum(results.get_results())
 
 

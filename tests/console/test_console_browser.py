@@ -32,7 +32,9 @@ def test_the_list_shows_a_running_execution_that_then_completes(server: LocalHtt
     assert "approve" in row.inner_text()
     # Answered from outside (as a client of the API would): the open page follows, without a reload.
     service.send_callback_success(callback_id, json.dumps({"ok": True}))
-    page.locator(f'#executions tr[data-arn="{execution.arn}"][data-status="SUCCEEDED"]').wait_for(timeout=15000)
+    page.locator(f'#executions tr[data-arn="{execution.arn}"][data-status="SUCCEEDED"]').wait_for(
+        timeout=15000
+    )
     assert "SUCCEEDED" in row.inner_text()
     assert page.locator("#live.on").count() == 1
 
@@ -47,7 +49,9 @@ def test_the_list_filters_by_status(server: LocalHttpServer, page: Any) -> None:
     page.locator(f'#executions tr[data-arn="{running.arn}"]').wait_for()
     page.select_option("#filter-status", "FAILED")
     page.locator(f'#executions tr[data-arn="{running.arn}"]').wait_for(state="detached")
-    statuses = page.locator("#executions tr[data-arn]").evaluate_all("rows => rows.map(r => r.dataset.status)")
+    statuses = page.locator("#executions tr[data-arn]").evaluate_all(
+        "rows => rows.map(r => r.dataset.status)"
+    )
     assert statuses == ["FAILED"]
     assert "status=FAILED" in page.url
 
@@ -75,7 +79,9 @@ def test_the_timeline_of_a_2000_item_map_renders_within_the_issues_bound(
     assert page.locator("#timeline .trow[data-op]").count() == 2
 
 
-def test_answering_a_callback_from_the_page_completes_the_execution(server: LocalHttpServer, page: Any) -> None:
+def test_answering_a_callback_from_the_page_completes_the_execution(
+    server: LocalHttpServer, page: Any
+) -> None:
     service = server.service
     execution = service.start_execution("approve", {"order": 3})
     open_callback(service, execution.arn)

@@ -151,7 +151,10 @@ class ConsoleApp:
                     response = self.api_app.error(
                         405, "MethodNotAllowedException", f"{request.method} is not allowed here"
                     )
-                    response.headers = {**(response.headers or {}), "Allow": "GET, HEAD" if name == "GET" else name}
+                    response.headers = {
+                        **(response.headers or {}),
+                        "Allow": "GET, HEAD" if name == "GET" else name,
+                    }
                     return response
                 params = {key: unquote(value) for key, value in match.groupdict().items()}
                 return handler(request, params)
@@ -257,7 +260,8 @@ class ConsoleApp:
             raise InvalidParameterValueError("the action's body must be JSON") from None
         if not isinstance(body, dict) or not isinstance(body.get("target"), str) or not body["target"]:
             raise InvalidParameterValueError('the body must be {"target": "<ARN or callback id>", ...}')
-        fields = body.get("fields") or {}
+        fields = body.get("fields")
+        fields = {} if fields is None else fields
         if not isinstance(fields, dict):
             raise InvalidParameterValueError("fields must be an object")
         if not actions.served(action, self.routes_table):

@@ -7,13 +7,14 @@ sent as the raw strings the service holds (the page pretty-prints and truncates 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from eventflow.events.enums import TERMINAL_STATUSES, EventType, ExecutionStatus, OperationType
 from eventflow.events.history import Event
 from eventflow.events.wire import ErrorObject, Operation
+from eventflow.local import history
 from eventflow.local.console import actions
 from eventflow.local.console.labels import operation_labels
 from eventflow.local.engine import LocalService
@@ -86,6 +87,21 @@ def fingerprint(service: LocalService, arn: str) -> str:
     return f"{execution.status.value}-{len(execution.events)}"
 
 
+def _events(service: LocalService, arn: str, keep: Callable[[str, str | None], bool]) -> list[Event]:
+    """The history events whose (type, operation id) ``keep`` accepts. Only those are built into `Event`
+    models: the history of a 2,000-item map holds 8,000 events, and the page wants a handful."""
+    items = list(service.get(arn).events)  # appended to, never changed: a copy is a consistent prefix
+    chosen = []
+    for item in items:
+        if isinstance(item, Event):
+            kind, op_id = str(item.event_type or ""), item.id
+        else:
+            kind, op_id = item.event_type, item.op_id
+        if keep(kind, op_id):
+            chosen.append(history.to_event(item))
+    return chosen
+
+
 def _outcome(op: Operation) -> tuple[str | None, ErrorObject | None]:
     for details in (op.step_details, op.context_details, op.callback_details, op.chained_invoke_details):
         if details is not None:
@@ -154,15 +170,17 @@ def execution_detail(service: LocalService, arn: str, routes: Any) -> dict[str, 
         parents.append(len(rows))
         rows.append(row)
     invocations = []
-    for event in service.history(arn):
+    for event in _events(service, arn, lambda kind, _: kind == EventType.INVOCATION_COMPLETED.value):
         details = event.invocation_completed_details
-        if event.event_type == EventType.INVOCATION_COMPLETED and details is not None:
+        if details is not None:
             invocations.append(
                 {
                     "start": ms(details.start_timestamp),
                     "end": ms(details.end_timestamp),
                     "request": details.request_id,
-                    "error": details.error.payload.to_wire() if details.error and details.error.payload else None,
+                    "error": details.error.payload.to_wire()
+                    if details.error and details.error.payload
+                    else None,
                 }
             )
     status = described.status.value
@@ -187,23 +205,22 @@ def execution_detail(service: LocalService, arn: str, routes: Any) -> dict[str, 
     }
 
 
-def _belongs(event: Event, op_id: str, execution: bool) -> bool:
-    if execution:
-        kind = str(event.event_type or "")
-        return event.id == op_id or kind.startswith(("Execution", "Invocation"))
-    return event.id == op_id
-
-
 def operation_events(service: LocalService, arn: str, op_id: str) -> dict[str, Any]:
     """The history events of one operation (for the EXECUTION: the execution's and invocations' events)."""
     operation = service.get(arn).operations.get(op_id)
     if operation is None:
         raise InvalidParameterValueError(f"the execution has no operation {op_id!r}")
-    execution = operation.type == OperationType.EXECUTION
+    if operation.type == OperationType.EXECUTION:
+
+        def keep(kind: str, event_op: str | None) -> bool:
+            return event_op == op_id or kind.startswith(("Execution", "Invocation"))
+    else:
+
+        def keep(kind: str, event_op: str | None) -> bool:
+            return event_op == op_id
+
     events = []
-    for event in service.history(arn):
-        if not _belongs(event, op_id, execution):
-            continue
+    for event in _events(service, arn, keep):
         details = event.details
         events.append(
             {

@@ -181,7 +181,7 @@ function listView() {
   const newer = el("button", { id: "newer" }, "← Newer");
   const older = el("button", { id: "older" }, "Older →");
   const count = el("span", { class: "muted" });
-  fill(app, 
+  fill(app,
     el("h1", {}, "Executions"),
     el("div", { class: "filters" }, el("label", {}, "Status ", statusSelect), el("label", {}, "Function ", fnSelect)),
     el(
@@ -210,7 +210,7 @@ function listView() {
   function render(body) {
     options(statusSelect, body.statuses, state.status, "any status");
     options(fnSelect, body.functions, state.fn, "any function");
-    fill(table, 
+    fill(table,
       ...body.executions.map((row) =>
         el(
           "tr",
@@ -282,7 +282,7 @@ function executionView(arn) {
   const timeline = el("div", { class: "timeline", id: "timeline" }, spacer);
   timeline.style.height = "420px"; // the final height is set once the rows are known
   const panel = el("div", { class: "card", id: "operation" }, el("p", { class: "muted" }, "Select an operation in the timeline to see its events."));
-  fill(app, 
+  fill(app,
     el("p", {}, el("a", { href: "/" }, "← Executions")),
     header,
     execActions,
@@ -305,7 +305,7 @@ function executionView(arn) {
       ["Duration", duration(d.start, d.end === null ? d.now : d.end)],
       ["Invocations", String(d.invocations.length)],
     ];
-    fill(header, 
+    fill(header,
       el("h1", { id: "execution-name" }, d.name),
       el("dl", { class: "summary" }, fields.map(([k, v]) => [el("dt", {}, k), el("dd", {}, v)])),
       el("h2", {}, "Input"),
@@ -318,7 +318,7 @@ function executionView(arn) {
         el("a", { href: `${api}/history.json`, download: "", id: "download" }, "Download the history (JSON)"),
       ),
     );
-    fill(execActions, 
+    fill(execActions,
       ...d.actions.map((a) => {
         const button = el("button", { class: a.name === "stop" ? "danger" : "", "data-action": a.name }, a.label);
         button.onclick = async () => {
@@ -492,7 +492,10 @@ function executionView(arn) {
         if (key === "Error") items.push(el("div", {}, el("span", { class: "muted" }, key), errorBlock(value.Payload)));
         else items.push(el("div", {}, el("span", { class: "muted" }, key + (value.Truncated ? " (truncated)" : "")), payload(value.Payload)));
       } else if (key === "RetryDetails" && value) {
-        items.push(el("div", {}, el("span", { class: "muted" }, "retry "), `attempt ${value.CurrentAttempt}, next in ${value.NextAttemptDelaySeconds} s`));
+        const bits = [];
+        if (value.CurrentAttempt !== undefined) bits.push(`attempt ${value.CurrentAttempt}`);
+        if (value.NextAttemptDelaySeconds !== undefined) bits.push(`next attempt in ${value.NextAttemptDelaySeconds} s`);
+        items.push(el("div", {}, el("span", { class: "muted" }, "retry "), bits.join(", ")));
       } else if (key.endsWith("Timestamp")) {
         items.push(el("div", {}, el("span", { class: "muted" }, key + " "), when(value)));
       } else {
