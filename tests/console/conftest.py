@@ -47,9 +47,11 @@ def chromium_path() -> str:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One headless Chromium for the session, with a fresh profile directory."""
+    """One headless Chromium for these tests, with a fresh profile directory. Package-scoped, not
+    session-scoped: Playwright's sync API keeps an asyncio loop running on this thread while it is open,
+    and the rest of the suite calls ``asyncio.run``."""
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()
