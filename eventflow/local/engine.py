@@ -335,6 +335,20 @@ class LocalService:
         """Block until another thread (a server's worker) has ended the execution, or ``timeout`` passes."""
         return self._run_loop.wait_for(arn, timeout)
 
+    def wait_for_change(self, seen: int, timeout: float) -> int:
+        """Block until the service commits a change after the one numbered ``seen`` (or ``timeout`` seconds
+        pass), and return the number of the latest one. Why: a reader that shows the service live (the web
+        console's long polls) sleeps on the service's own condition instead of asking again and again."""
+        state = self._state
+        with state.cond:
+            state.cond.wait_for(lambda: state.generation != seen, timeout)
+            return state.generation
+
+    @property
+    def generation(self) -> int:
+        """The number of the latest committed change (see `wait_for_change`)."""
+        return self._state.generation
+
     def next_timer(self) -> datetime | None:
         """When the earliest live timer is due (None if there is none)."""
         return self._wakeups.next_timer()

@@ -35,6 +35,7 @@ from eventflow.errors import CheckpointError, DurableError
 from eventflow.events.enums import ExecutionStatus
 from eventflow.events.records import as_operation
 from eventflow.events.wire import ErrorObject, OperationUpdate
+from eventflow.local.console import with_console
 from eventflow.local.engine import LocalService
 from eventflow.local.errors import (
     ExecutionAlreadyStartedError,
@@ -444,7 +445,7 @@ class LocalHttpServer:
         self._drive_service = drive
         self.service = service
         self.api = DurableApi(service)
-        self._http = HttpServer((host, port), DurableHttpApp(self.api), limits)
+        self._http = HttpServer((host, port), with_console(DurableHttpApp(self.api)), limits)
         self.server_address = self._http.server_address
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._drive, name="eventflow-local-worker", daemon=True)

@@ -73,6 +73,7 @@ class ServiceState:
         self.inflight: set[str] = set()  # ARNs whose handler is running now
         self.callback_arns: dict[str, str] = {}  # callback id -> execution ARN
         self.changes = ChangeSet()  # what the current step changed, for the store
+        self.generation = 0  # counts committed steps: a reader can wait for the next one (`wait_for_change`)
         self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
         self._readopt = readopt
@@ -185,6 +186,7 @@ class ServiceState:
         changes, self.changes = self.changes, ChangeSet()
         if not changes:
             return
+        self.generation += 1
         self.cond.notify_all()  # a worker or a `wait_for` may be waiting for exactly this change
         try:
             self.store.commit(changes)
