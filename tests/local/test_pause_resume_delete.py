@@ -318,3 +318,20 @@ def test_bad_pause_requests_are_4xx(service: LocalService) -> None:
         connection.request("PUT", f"/2025-12-01/durable-executions/{arn}/resume", b"{}")
         assert connection.getresponse().status == 405
         connection.close()
+
+
+def test_a_qualified_start_carries_its_version(service: LocalService, lam: Any) -> None:
+    answer = lam.invoke(FunctionName="approve:7", InvocationType="Event", Payload=b"{}")
+    headers = answer["ResponseMetadata"]["HTTPHeaders"]
+    arn = headers["x-amz-durable-execution-arn"]
+    assert headers["x-amz-executed-version"] == "7"
+    described = lam.get_durable_execution(DurableExecutionArn=arn)
+    assert described["Version"] == "7" and described["FunctionArn"].endswith(":function:approve:7")
+    assert ":function:approve:7/durable-execution/" in arn
+    plain = lam.invoke(FunctionName="approve", InvocationType="Event", Payload=b"{}")
+    plain_arn = plain["ResponseMetadata"]["HTTPHeaders"]["x-amz-durable-execution-arn"]
+    assert lam.get_durable_execution(DurableExecutionArn=plain_arn)["Version"] == "$LATEST"
+    rows = lam.list_durable_executions_by_function(FunctionName="approve", Qualifier="7")
+    assert [row["DurableExecutionArn"] for row in rows["DurableExecutions"]] == [arn]
+    service.run_due()
+    assert lam.get_durable_execution(DurableExecutionArn=arn)["Status"] == "RUNNING"  # it runs like any
