@@ -123,5 +123,6 @@ def test_views_show_pauses() -> None:
     assert "ExecutionPaused" in history_table(events) and "Reason=maintenance" in history_table(events)
     tree = execution_tree(events)
     assert "paused 2x (now paused: again)" in tree.splitlines()[0]
-    timeline = [line for line in execution_timeline(events, width=10).splitlines() if line.startswith("paused")]
+    rows = execution_timeline(events, width=10).splitlines()
+    timeline = [line for line in rows if line.startswith("paused")]
     assert len(timeline) == 2 and "90s maintenance" in timeline[0] and "still paused" in timeline[1]
