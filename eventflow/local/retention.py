@@ -66,11 +66,11 @@ class Retention:
         due = state.next_expiry
         if due is None or due > state.clock.now():
             return
-        for arn in state.store.expired(state.clock.now()):  # ended ones only: only they have an expiry
-            if arn in state.inflight:  # its abandoned handler still runs: try again at the next sweep
-                continue
+        # Ended ones only (only they have an expiry), but not one whose abandoned handler still runs.
+        due_arns = [arn for arn in state.store.expired(state.clock.now()) if arn not in state.inflight]
+        for arn in due_arns:
             state.executions.pop(arn, None)  # its callback ids left the index when it ended
-            state.store.delete(arn)
+        state.store.delete(*due_arns)  # one transaction
         state.next_expiry = state.store.next_expiry()
         if state.next_expiry is not None and state.next_expiry <= state.clock.now():
             state.next_expiry = None  # only executions in flight are due: wait for the next one to end

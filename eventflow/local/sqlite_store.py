@@ -189,12 +189,13 @@ class SqliteStore:
         )
         return [arn for (arn,) in rows]
 
-    def delete(self, arn: str) -> None:
+    def delete(self, *arns: str) -> None:
         db = self._db
+        rows = [(arn,) for arn in arns]
         db.execute("BEGIN IMMEDIATE")
         try:
             for table in ("executions", "operations", "events", "callbacks", "invokes"):
-                db.execute(f"DELETE FROM {table} WHERE arn = ?", (arn,))
+                db.executemany(f"DELETE FROM {table} WHERE arn = ?", rows)
         except BaseException:
             db.execute("ROLLBACK")
             raise

@@ -62,8 +62,8 @@ class Store(Protocol):
         """Summaries of the function's executions (all functions when None), oldest first."""
         ...
 
-    def delete(self, arn: str) -> None:
-        """Forget the execution with every operation, event, callback and invoke of it."""
+    def delete(self, *arns: str) -> None:
+        """Forget the executions with every operation, event, callback and invoke of theirs, at once."""
         ...
 
     def expired(self, now: datetime) -> list[str]:
@@ -117,14 +117,15 @@ class MemoryStore:
             summary_of(e) for e in executions if function_name is None or e.function_name == function_name
         ]
 
-    def delete(self, arn: str) -> None:
-        execution = self._executions.pop(arn, None)
-        if execution is None:
-            return
-        self._by_name.pop((execution.function_name, execution.name), None)
-        for callback_id in execution.callbacks:
-            self._callbacks.pop(callback_id, None)
-        self._expiring.discard(arn)
+    def delete(self, *arns: str) -> None:
+        for arn in arns:
+            execution = self._executions.pop(arn, None)
+            if execution is None:
+                continue
+            self._by_name.pop((execution.function_name, execution.name), None)
+            for callback_id in execution.callbacks:
+                self._callbacks.pop(callback_id, None)
+            self._expiring.discard(arn)
 
     def expired(self, now: datetime) -> list[str]:
         found: list[str] = []
