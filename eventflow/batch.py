@@ -22,7 +22,7 @@ in the calling thread and async items as tasks, and suspends the invocation when
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -50,15 +50,91 @@ class NestingType(StrEnum):
     FLAT = "FLAT"
 
 
+class CompletionOutcome(StrEnum):
+    """How a batch that `should_complete` ends counts: SUCCEEDED or FAILED as a whole."""
+
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionDecision:
+    """What ``should_complete`` answers: go on (``complete=False``), or end now with an ``outcome``."""
+
+    complete: bool
+    outcome: CompletionOutcome | None = None
+
+    def __post_init__(self) -> None:
+        if self.complete and self.outcome is None:
+            raise InvalidInputError("a decision to complete the batch needs an outcome")
+        if not self.complete and self.outcome is not None:
+            raise InvalidInputError("a decision to continue the batch has no outcome")
+
+
+def continue_batch() -> CompletionDecision:
+    """``should_complete``'s answer to go on."""
+    return CompletionDecision(False)
+
+
+def complete_batch(outcome: CompletionOutcome = CompletionOutcome.SUCCEEDED) -> CompletionDecision:
+    """``should_complete``'s answer to end the batch now, as a success (default) or a failure."""
+    return CompletionDecision(True, CompletionOutcome(outcome))
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionItemStatus:
+    """One item as ``should_complete`` sees it: its index, name, and status (None: not started yet)."""
+
+    index: int
+    name: str | None = None
+    status: BatchItemStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionStatus:
+    """The progress of a batch, handed to ``should_complete``. ``items[i]`` is item ``i`` whatever order
+    items finished in; it reads the batch as it is during the call (keep what you need, not the view)."""
+
+    success_count: int
+    failure_count: int
+    completed_count: int
+    total_count: int
+    items: Sequence[CompletionItemStatus] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class CompletionConfig:
-    """When a batch is done. ``None`` everywhere means fail fast (the first failure ends the batch)."""
+    """When a batch is done. ``None`` everywhere means fail fast (the first failure ends the batch).
+
+    ``should_complete(status) -> CompletionDecision`` replaces the thresholds with a rule of your own (and
+    cannot be combined with them): it is asked once before any item starts and again each time an item
+    finishes or suspends, with a `CompletionStatus`, and answers `continue_batch()` or
+    `complete_batch(outcome)`. A batch it completes ends CUSTOM_COMPLETION_SUCCEEDED or
+    CUSTOM_COMPLETION_FAILED (then ``throw_if_error()`` raises `BatchCompletionError` even if no item
+    failed); a batch whose items all finish first ends ALL_COMPLETED. It must be deterministic and
+    monotonic (once some progress completes the batch, more progress must too): a replay that re-runs the
+    batch may show it the finished items in another order; a batch already recorded as ended is replayed
+    without asking it again.
+    """
 
     min_successful: int | None = None
     tolerated_failure_count: int | None = None
     tolerated_failure_percentage: float | None = None
+    should_complete: Callable[[CompletionStatus], CompletionDecision] | None = None
 
     def __post_init__(self) -> None:
+        if self.should_complete is not None:
+            if not callable(self.should_complete):
+                raise InvalidInputError("should_complete must be callable")
+            if (
+                self.min_successful is not None
+                or self.tolerated_failure_count is not None
+                or self.tolerated_failure_percentage is not None
+            ):
+                raise InvalidInputError(
+                    "should_complete decides alone: it cannot be combined with min_successful, "
+                    "tolerated_failure_count or tolerated_failure_percentage"
+                )
         if self.min_successful is not None and self.min_successful < 1:
             raise InvalidInputError(f"min_successful must be at least 1, got {self.min_successful}")
         if self.tolerated_failure_count is not None and self.tolerated_failure_count < 0:
@@ -143,8 +219,8 @@ class BatchItemStatus(StrEnum):
 
 
 class CompletionReason(StrEnum):
-    """Why a batch ended. The CUSTOM_* reasons come from the official SDK's ``should_complete``
-    predicate; eventflow reads them in recorded results but has no such predicate."""
+    """Why a batch ended. The CUSTOM_* reasons are a ``should_complete`` decision's
+    (`CompletionConfig`)."""
 
     ALL_COMPLETED = "ALL_COMPLETED"
     MIN_SUCCESSFUL_REACHED = "MIN_SUCCESSFUL_REACHED"
@@ -279,9 +355,15 @@ __all__ = [
     "BatchItemStatus",
     "BatchResult",
     "CompletionConfig",
+    "CompletionDecision",
+    "CompletionItemStatus",
+    "CompletionOutcome",
     "CompletionReason",
+    "CompletionStatus",
     "MapConfig",
     "NestingType",
     "ParallelBranch",
     "ParallelConfig",
+    "complete_batch",
+    "continue_batch",
 ]

@@ -6,6 +6,7 @@
     eventflow run app.flows:handler --resume ARN           # continue an execution after an answer
     eventflow executions                                   # list executions
     eventflow stop ARN
+    eventflow pause ARN / resume ARN / delete ARN          # through the running service, if there is one
     eventflow serve --function orders=app.flows:handler   # the Lambda durable-execution API over HTTP
 
 Executions are kept in a SQLite file (``--db``, default ``$EVENTFLOW_DB`` or ``./.eventflow.db``) so they
@@ -228,6 +229,41 @@ def cmd_stop(args: argparse.Namespace, out: TextIO) -> int:
     when = service.stop(args.arn, error_object)
     print(f"stopped {args.arn} at {when.isoformat()}", file=out)
     return 0
+
+
+def cmd_pause(args: argparse.Namespace, out: TextIO) -> int:
+    """``eventflow pause|resume|delete ARN``: through the service running on the database, if one does."""
+    endpoint = _writer_endpoint(args)
+    if endpoint is not None:
+        with _remote_errors(endpoint):
+            lam = _client(endpoint)
+            if args.command == "pause":
+                params: dict[str, Any] = {"ExecutionTimeoutPaused": not args.keep_timeout_running}
+                if args.reason is not None:
+                    params["Reason"] = args.reason
+                lam.pause_durable_execution(DurableExecutionArn=args.arn, **params)
+            elif args.command == "resume":
+                extra = {} if args.reason is None else {"Reason": args.reason}
+                lam.resume_durable_execution(DurableExecutionArn=args.arn, **extra)
+            else:
+                lam.delete_durable_execution(DurableExecutionArn=args.arn)
+        print(f"{_DONE[args.command]} {args.arn} (via {endpoint})", file=out)
+        return 0
+    service = open_service(args)
+    try:
+        if args.command == "pause":
+            service.pause(args.arn, reason=args.reason, timeout_paused=not args.keep_timeout_running)
+        elif args.command == "resume":
+            service.resume(args.arn, reason=args.reason)
+        else:
+            service.delete(args.arn)
+    finally:
+        service.store.close()
+    print(f"{_DONE[args.command]} {args.arn}", file=out)
+    return 0
+
+
+_DONE = {"pause": "paused", "resume": "resumed", "delete": "deleted"}
 
 
 # -- one writer per database: a running service takes every change over HTTP --------------------------------
@@ -505,6 +541,29 @@ def build_parser() -> argparse.ArgumentParser:
     stop.add_argument("arn")
     stop.add_argument("--reason", help="recorded as the stop error's message")
     stop.set_defaults(func=cmd_stop)
+
+    pause = commands.add_parser(
+        "pause", help="pause a running execution: it runs no code until resumed", parents=[remote]
+    )
+    pause.add_argument("arn")
+    pause.add_argument("--reason", help="recorded in the ExecutionPaused event")
+    pause.add_argument(
+        "--keep-timeout-running",
+        action="store_true",
+        help="let the execution timeout run on while paused (default: it stands still)",
+    )
+    pause.set_defaults(func=cmd_pause)
+    resume = commands.add_parser(
+        "resume", help="resume a paused execution from its last checkpoint", parents=[remote]
+    )
+    resume.add_argument("arn")
+    resume.add_argument("--reason", help="recorded in the ExecutionResumed event")
+    resume.set_defaults(func=cmd_pause)
+    delete = commands.add_parser(
+        "delete", help="delete an ended execution and its history", parents=[remote]
+    )
+    delete.add_argument("arn")
+    delete.set_defaults(func=cmd_pause)
 
     serve = commands.add_parser("serve", help="serve the Lambda durable-execution API over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")

@@ -49,6 +49,12 @@ class SerDesError(TerminalError):
     """A value could not be serialized or deserialized."""
 
 
+class PayloadStoreError(SerDesError):
+    """An offloaded value could not be written to, or read back from, its store (`eventflow.offload`):
+    the store is unreachable, refuses, lost the value or holds another one. Never a silently missing
+    value."""
+
+
 class PayloadTooLargeError(TerminalError):
     """A payload is over the service's size limit."""
 

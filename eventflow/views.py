@@ -166,13 +166,59 @@ def _node_line(node: OperationNode, width: int) -> str:
     return "  ".join(parts)
 
 
+@dataclass(frozen=True)
+class Pause:
+    """One stretch of time an execution was paused (PauseDurableExecution to ResumeDurableExecution)."""
+
+    start: datetime | None
+    end: datetime | None  # None: still paused, or ended while paused
+    reason: str | None
+
+
+def pauses(source: OperationsOrEvents) -> list[Pause]:
+    """The pauses a history records (none for operations, which do not record them)."""
+    found: list[Pause] = []
+    start: Event | None = None
+    for item in source:
+        if not isinstance(item, Event):
+            return []
+        if item.execution_paused_details is not None:
+            start = item
+        elif item.execution_resumed_details is not None and start is not None:
+            found.append(_pause(start, item.event_timestamp))
+            start = None
+    if start is not None:
+        found.append(_pause(start, None))
+    return found
+
+
+def _pause(start: Event, end: datetime | None) -> Pause:
+    details = start.execution_paused_details
+    reason = details.reason.payload if details is not None and details.reason is not None else None
+    return Pause(start.event_timestamp, end, reason)
+
+
+def _pause_summary(stretches: Sequence[Pause]) -> str:
+    """``paused 2x`` (and ``now paused: why`` while the last pause lasts), for the execution's line."""
+    text = f"paused {len(stretches)}x"
+    last = stretches[-1]
+    if last.end is None:
+        text += " (now paused" + (f": {last.reason})" if last.reason else ")")
+    return text
+
+
 def execution_tree(source: OperationsOrEvents, *, width: int = 40, labeler: IdLabeler | None = None) -> str:
-    """The execution as an indented tree: label, construct, name, status, duration, attempts, payload."""
+    """The execution as an indented tree: label, construct, name, status, duration, attempts, payload; from
+    a history, the execution's line also says how often it was paused."""
     lines: list[str] = []
+    stretches = pauses(source)
 
     def walk(node: OperationNode, prefix: str, last: bool, top: bool) -> None:
         branch = "" if top else ("└─ " if last else "├─ ")
-        lines.append(prefix + branch + _node_line(node, width))
+        line = _node_line(node, width)
+        if stretches and node.operation.type == OperationType.EXECUTION:
+            line += "  " + _pause_summary(stretches)
+        lines.append(prefix + branch + line)
         child_prefix = prefix if top else prefix + ("   " if last else "│  ")
         for i, child in enumerate(node.children):
             walk(child, child_prefix, i == len(node.children) - 1, False)
@@ -213,6 +259,15 @@ def execution_timeline(
         last = max(first + 1, min(width, round((end or begin) / horizon * width)))
         bar = " " * first + ("█" if op.end_timestamp else "▒") * (last - first)
         lines.append(f"{name:<{pad}} |{bar:<{width}}| +{begin:g}s {_duration(op)} {op.status.value}")
+    for stretch in pauses(source):  # one row per pause, on the same axis
+        begin = _seconds(origin, stretch.start) or 0.0
+        end = _seconds(origin, stretch.end) if stretch.end else horizon
+        first = min(width - 1, int(begin / horizon * width))
+        last = max(first + 1, min(width, round((end or begin) / horizon * width)))
+        bar = " " * first + "░" * (last - first)
+        until = f"{(end or begin) - begin:g}s" if stretch.end else "still paused"
+        row = f"{'paused':<{pad}} |{bar:<{width}}| +{begin:g}s {until} {stretch.reason or ''}"
+        lines.append(row.rstrip())
     return "\n".join(lines) + "\n"
 
 

@@ -67,6 +67,12 @@ REGISTRY: dict[str, type[WireModel]] = {
     "ListDurableExecutionsByFunctionResponse": wire.ListDurableExecutionsByFunctionResponse,
     "StopDurableExecutionRequest": wire.StopDurableExecutionRequest,
     "StopDurableExecutionResponse": wire.StopDurableExecutionResponse,
+    "PauseDurableExecutionRequest": wire.PauseDurableExecutionRequest,
+    "PauseDurableExecutionResponse": wire.PauseDurableExecutionResponse,
+    "ResumeDurableExecutionRequest": wire.ResumeDurableExecutionRequest,
+    "ResumeDurableExecutionResponse": wire.ResumeDurableExecutionResponse,
+    "DeleteDurableExecutionRequest": wire.DeleteDurableExecutionRequest,
+    "DeleteDurableExecutionResponse": wire.DeleteDurableExecutionResponse,
     "SendDurableExecutionCallbackSuccessRequest": wire.SendDurableExecutionCallbackSuccessRequest,
     "SendDurableExecutionCallbackFailureRequest": wire.SendDurableExecutionCallbackFailureRequest,
     "SendDurableExecutionCallbackHeartbeatRequest": wire.SendDurableExecutionCallbackHeartbeatRequest,
@@ -126,6 +132,12 @@ ROOT_SHAPES = [
     "ListDurableExecutionsByFunctionResponse",
     "StopDurableExecutionRequest",
     "StopDurableExecutionResponse",
+    "PauseDurableExecutionRequest",
+    "PauseDurableExecutionResponse",
+    "ResumeDurableExecutionRequest",
+    "ResumeDurableExecutionResponse",
+    "DeleteDurableExecutionRequest",
+    "DeleteDurableExecutionResponse",
     "SendDurableExecutionCallbackSuccessRequest",
     "SendDurableExecutionCallbackFailureRequest",
     "SendDurableExecutionCallbackHeartbeatRequest",
@@ -283,6 +295,21 @@ def test_roots_are_the_operations_io(service_model: ServiceModel) -> None:
             op = service_model.operation_model(name)
             io |= {shape.name for shape in (op.input_shape, op.output_shape) if shape is not None}
     assert set(ROOT_SHAPES) - {"Operation", "OperationUpdate", "Event"} <= io
+
+
+def test_every_durable_execution_api_is_modelled(service_model: ServiceModel) -> None:
+    """A durable-execution API botocore adds (as 1.44.8 added Pause, Resume and Delete) fails here until
+    its input and output are modelled; only the empty SendDurableExecutionCallback* outputs are exempt."""
+    unmodelled = []
+    for name in service_model.operation_names:
+        if "DurableExecution" not in name:
+            continue
+        op = service_model.operation_model(name)
+        for shape in (op.input_shape, op.output_shape):
+            exempt = name.startswith("SendDurableExecutionCallback") and shape is op.output_shape
+            if shape is not None and not exempt and shape.name not in ROOT_SHAPES:
+                unmodelled.append(f"{name}: {shape.name}")
+    assert not unmodelled, unmodelled
 
 
 def test_event_has_a_details_member_per_event_type(service_model: ServiceModel) -> None:

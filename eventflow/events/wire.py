@@ -25,6 +25,8 @@ __all__ = [
     "CheckpointUpdatedExecutionState",
     "ContextDetails",
     "ContextOptions",
+    "DeleteDurableExecutionRequest",
+    "DeleteDurableExecutionResponse",
     "DurableConfig",
     "ErrorObject",
     "Execution",
@@ -38,6 +40,10 @@ __all__ = [
     "Operation",
     "OperationUpdate",
     "PauseDetails",
+    "PauseDurableExecutionRequest",
+    "PauseDurableExecutionResponse",
+    "ResumeDurableExecutionRequest",
+    "ResumeDurableExecutionResponse",
     "SendDurableExecutionCallbackFailureRequest",
     "SendDurableExecutionCallbackHeartbeatRequest",
     "SendDurableExecutionCallbackSuccessRequest",
@@ -331,6 +337,47 @@ class StopDurableExecutionResponse(WireModel):
     """Output of StopDurableExecution."""
 
     stop_timestamp: Timestamp
+
+
+# --- PauseDurableExecution / ResumeDurableExecution / DeleteDurableExecution --------------------------------
+
+
+class PauseDurableExecutionRequest(WireModel):
+    """Input of PauseDurableExecution: the execution runs no code until resumed. `ExecutionTimeoutPaused`
+    (default true) stops its execution timeout meanwhile; `ClientToken` makes the call idempotent."""
+
+    durable_execution_arn: str
+    client_token: str | None = None
+    reason: str | None = None
+    execution_timeout_paused: bool | None = None
+
+
+class PauseDurableExecutionResponse(WireModel):
+    """Output of PauseDurableExecution (HTTP 202, empty)."""
+
+
+class ResumeDurableExecutionRequest(WireModel):
+    """Input of ResumeDurableExecution: a paused execution continues from its last checkpoint."""
+
+    durable_execution_arn: str
+    client_token: str | None = None
+    reason: str | None = None
+
+
+class ResumeDurableExecutionResponse(WireModel):
+    """Output of ResumeDurableExecution (HTTP 202, empty)."""
+
+
+class DeleteDurableExecutionRequest(WireModel):
+    """Input of DeleteDurableExecution: only an ended execution can be deleted."""
+
+    durable_execution_arn: str
+
+
+class DeleteDurableExecutionResponse(WireModel):
+    """Output of DeleteDurableExecution (HTTP 202)."""
+
+    deletion_request_timestamp: Timestamp
 
 
 # --- SendDurableExecutionCallback* --------------------------------------------------------------------------

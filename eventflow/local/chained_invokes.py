@@ -18,6 +18,7 @@ from eventflow.events.enums import EventType, ExecutionStatus, OperationStatus
 from eventflow.events.wire import ChainedInvokeDetails, ErrorObject, Operation
 from eventflow.local import history
 from eventflow.local.checkpoint import MAX_INVOKE_PAYLOAD_BYTES
+from eventflow.local.errors import ExecutionNotFoundError
 from eventflow.local.execution_start import ExecutionStarter
 from eventflow.local.functions import InvocationTimedOut, LambdaContext, call_handler
 from eventflow.local.model import InvokeRecord, LocalExecution, function_arn
@@ -112,7 +113,10 @@ class ChainedInvokes:
         """End the parent's chained invoke with the outcome of the child execution that just ended."""
         if child.parent_arn is None or child.parent_op_id is None:
             return
-        parent = self._state.get(child.parent_arn)
+        try:
+            parent = self._state.get(child.parent_arn)
+        except ExecutionNotFoundError:  # the parent ended and was deleted (DeleteDurableExecution, retention)
+            return
         parent_op = parent.operations[child.parent_op_id]
         if not parent.running or parent_op.status != OperationStatus.STARTED:
             return

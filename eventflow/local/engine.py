@@ -57,9 +57,11 @@ from eventflow.local.execution_end import ExecutionEnder
 from eventflow.local.execution_start import EXECUTION_TIMEOUT_TIMER, ExecutionStarter
 from eventflow.local.functions import Handler, LambdaContext, RegisteredFunction
 from eventflow.local.invocations import Invocations
-from eventflow.local.model import ExecutionSummary, LocalExecution, function_arn
+from eventflow.local.model import DEFAULT_RETENTION_DAYS, ExecutionSummary, LocalExecution, function_arn
+from eventflow.local.pausing import Pauses
 from eventflow.local.queries import DEFAULT_PAGE_ITEMS, ExecutionFilter, Queries
 from eventflow.local.recovery import adopt, resume
+from eventflow.local.retention import Retention, check_retention_days
 from eventflow.local.run_loop import RunLoop
 from eventflow.local.runtime import Runtime
 from eventflow.local.state import EventListener, ServiceState
@@ -129,7 +131,9 @@ class LocalService:
         self._checkpoints = Checkpoints(state, waits, callbacks, chained_invokes)
         self._invocations = invocations
         self._wakeups = wakeups
-        self._run_loop = RunLoop(state, wakeups, invocations, chained_invokes, concurrency)
+        self._pauses = Pauses(state)
+        self._retention = Retention(state)
+        self._run_loop = RunLoop(state, wakeups, invocations, chained_invokes, concurrency, self._retention)
         self._queries = Queries(state)
         resume(state, invocations.lost_in_restart)
 
@@ -184,6 +188,7 @@ class LocalService:
         durable: bool = True,
         timeout_seconds: int | None = None,
         invocation_timeout_seconds: float | None = None,
+        retention_days: int = DEFAULT_RETENTION_DAYS,
     ) -> None:
         """Make ``handler`` invocable as ``function_name``. A plain (``durable=False``) handler is called
         with the decoded payload, as Lambda calls a function that is not durable.
@@ -199,7 +204,11 @@ class LocalService:
         while a handler runs). An invocation that runs past it counts as a timed-out sandbox: it fails with
         ``Sandbox.Timedout`` and is retried like a crash (`MAX_LAMBDA_RETRIES`), and the handler, which
         Python cannot kill, is left to finish on its own thread with its checkpoints refused. Without it an
-        invocation is not bounded, and the handler runs on the thread that drives the service."""
+        invocation is not bounded, and the handler runs on the thread that drives the service.
+
+        ``retention_days`` is the function's RetentionPeriodInDays (1 to 90): its executions, once ended,
+        are deleted that long after their end, on the service's clock (`retention.py`)."""
+        check_retention_days(retention_days)
         if invocation_timeout_seconds is not None and not 0 < invocation_timeout_seconds <= 900:
             raise InvalidParameterValueError(
                 f"invocation_timeout_seconds must be over 0 and at most 900, got {invocation_timeout_seconds}"
@@ -215,7 +224,7 @@ class LocalService:
         with state.cond:
             previous = state.registry.get(function_name)
             state.registry[function_name] = RegisteredFunction(
-                function_name, call, durable, timeout_seconds, limit, runtime
+                function_name, call, durable, timeout_seconds, limit, runtime, retention_days
             )
             state.functions[function_name] = call
             if previous is not None and previous.runtime is not None and previous.runtime is not runtime:
@@ -231,14 +240,16 @@ class LocalService:
         name: str | None = None,
         timeout_seconds: int | None = None,
         input_payload: str | None = None,
+        version: str | None = None,
     ) -> LocalExecution:
         """Create an execution (its EXECUTION operation and ExecutionStarted event) and queue its first
         invocation; `run` performs it. Reusing a ``name`` with the same input returns the existing execution
-        (DurableExecutionName idempotency); with a different input it raises
-        `ExecutionAlreadyStartedError`."""
+        (DurableExecutionName idempotency; a paused one too); with a different input it raises
+        `ExecutionAlreadyStartedError`. ``version`` is the qualifier of a qualified start (a version or
+        alias: the execution's ARN and GetDurableExecution's Version carry it; default ``$LATEST``)."""
         if input_payload is None and input is not None:
             input_payload = json.dumps(input)
-        return self._starter.start(function_name, input_payload, name, timeout_seconds)
+        return self._starter.start(function_name, input_payload, name, timeout_seconds, version)
 
     def get(self, arn: str) -> LocalExecution:
         """The execution with this ARN (loaded from the store if need be)."""
@@ -248,6 +259,33 @@ class LocalService:
         """StopDurableExecution: the execution ends STOPPED and its timers are dropped. Stopping an
         execution that already ended changes nothing and returns when it ended."""
         return self._ender.stop(arn, error)
+
+    def pause(
+        self,
+        arn: str,
+        *,
+        client_token: str | None = None,
+        reason: str | None = None,
+        timeout_paused: bool = True,
+    ) -> LocalExecution:
+        """PauseDurableExecution: the execution runs no code until `resume` (an invocation in flight is
+        let finish: PAUSING, then PAUSED); its timers and callbacks still complete. ``timeout_paused``
+        stops its execution timeout meanwhile; it still ends 366 days after its start. Idempotent by
+        ``client_token``; an ended or paused execution raises `ResourceConflictError` (`pausing.py`)."""
+        pauses = self._pauses
+        return pauses.pause(arn, client_token=client_token, reason=reason, timeout_paused=timeout_paused)
+
+    def resume(
+        self, arn: str, *, client_token: str | None = None, reason: str | None = None
+    ) -> LocalExecution:
+        """ResumeDurableExecution: the paused execution runs again, from its last checkpoint. Idempotent
+        by ``client_token``; one that is not paused raises `ResourceConflictError`."""
+        return self._pauses.resume(arn, client_token=client_token, reason=reason)
+
+    def delete(self, arn: str) -> datetime:
+        """DeleteDurableExecution: an ended execution and its history are deleted (when is returned); one
+        that has not ended raises `ResourceConflictError` (`retention.py`)."""
+        return self._retention.delete(arn)
 
     # -- the Backend protocol ---------------------------------------------------------------------
 

@@ -69,3 +69,11 @@ class ExecutionAlreadyStartedError(ServiceError):
     def __init__(self, message: str, *, arn: str) -> None:
         self.arn = arn
         super().__init__(message)
+
+
+class ResourceConflictError(ServiceError):
+    """The execution is not in a state that allows the request (pausing an ended execution, resuming one
+    that is not paused, deleting one that has not ended)."""
+
+    code = "ResourceConflictException"
+    http_status = 409

@@ -15,7 +15,7 @@ from eventflow.events.wire import ErrorObject
 from eventflow.local import history
 from eventflow.local.callbacks import forget_callbacks
 from eventflow.local.chained_invokes import ChainedInvokes
-from eventflow.local.execution_start import execution_timeout_timer
+from eventflow.local.execution_start import MAX_EXECUTION_DURATION, execution_timeout_timer
 from eventflow.local.model import LocalExecution
 from eventflow.local.state import ServiceState
 from eventflow.machine.definitions import ServiceTrigger
@@ -58,6 +58,7 @@ class ExecutionEnder:
         state = self._state
         now = state.clock.now()
         execution.status, execution.result, execution.error, execution.ended_at = status, result, error, now
+        execution.pause = None  # a paused execution may be stopped, or time out
         op = execution.execution_op
         if op.status == OperationStatus.STARTED:
             op = op.model_copy(
@@ -77,6 +78,7 @@ class ExecutionEnder:
 
         state.unqueue_invocation(execution.arn)
         state.timers.cancel(execution_timeout_timer(execution.arn))
+        state.note_expiry(execution)
         forget_callbacks(state, execution)
         self._chained_invokes.child_ended(execution)
         state.cond.notify_all()
@@ -100,7 +102,9 @@ class ExecutionEnder:
     def time_out(self, execution: LocalExecution, _ref: str) -> None:
         """The execution's timeout timer fired: it ends TIMED_OUT."""
         seconds = execution.timeout_seconds
-        error = ErrorObject(
-            error_type="Execution.Timeout", error_message=f"Execution timed out after {seconds} seconds."
-        )
+        message = f"Execution timed out after {seconds} seconds."
+        if execution.pause is not None and (execution.pause.timeout_paused or not seconds):
+            days = MAX_EXECUTION_DURATION.days
+            message = f"Execution timed out: it was still paused {days} days after it started."
+        error = ErrorObject(error_type="Execution.Timeout", error_message=message)
         self.end(execution, ExecutionStatus.TIMED_OUT, error=error)

@@ -8,7 +8,7 @@ the same name with the same input is the same execution.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from eventflow.events.enums import OperationStatus, OperationType
 from eventflow.events.wire import ExecutionDetails, Operation
@@ -26,13 +26,30 @@ def execution_timeout_timer(arn: str) -> TimerKey:
     return (EXECUTION_TIMEOUT_TIMER, arn, "")
 
 
+MAX_EXECUTION_DURATION = timedelta(days=366)
+"""No execution outlives this from its start, paused or not (ExecutionTimeout is at most 31,622,400 s)."""
+
+
+def execution_deadline(execution: LocalExecution) -> datetime | None:
+    """When the execution times out: its timeout counted from its start, moved on by the time it spent
+    paused with the timeout paused; while so paused, only the 366-day limit. None: it never times out."""
+    limit = execution.started_at + MAX_EXECUTION_DURATION
+    pause = execution.pause
+    if pause is not None and pause.timeout_paused:
+        return limit
+    if not execution.timeout_seconds:
+        return limit if pause is not None else None
+    moved = timedelta(seconds=execution.timeout_seconds, microseconds=execution.paused_us)
+    return min(limit, execution.started_at + moved)
+
+
 def arm_execution_timeout(timers: TimerQueue, execution: LocalExecution) -> None:
-    """Arm the execution's timeout, if it has one, counted from its start."""
-    if execution.timeout_seconds:
-        timers.arm(
-            execution_timeout_timer(execution.arn),
-            execution.started_at + timedelta(seconds=execution.timeout_seconds),
-        )
+    """Arm the execution's timeout at `execution_deadline` (or drop it, if it has none)."""
+    deadline = execution_deadline(execution)
+    if deadline is None:
+        timers.cancel(execution_timeout_timer(execution.arn))
+    else:
+        timers.arm(execution_timeout_timer(execution.arn), deadline)
 
 
 def execution_operation_id(arn: str) -> str:
@@ -49,10 +66,16 @@ class ExecutionStarter:
         self._state = state
 
     def start(
-        self, function_name: str, input_payload: str | None, name: str | None, timeout_seconds: int | None
+        self,
+        function_name: str,
+        input_payload: str | None,
+        name: str | None,
+        timeout_seconds: int | None,
+        version: str | None = None,
     ) -> LocalExecution:
         """StartDurableExecution, idempotent by ``name`` (see `LocalService.start_execution`); without a
-        ``timeout_seconds`` it takes the function's own."""
+        ``timeout_seconds`` it takes the function's own. ``version`` is the qualifier the start named
+        (a version or alias; default ``$LATEST``): the execution's ARN and Version carry it."""
         state = self._state
         with state.cond:
             spec = state.function(function_name)
@@ -69,7 +92,7 @@ class ExecutionStarter:
                         )
                     return execution
             execution = self.create(
-                function_name, name, input_payload, timeout_seconds or spec.timeout_seconds
+                function_name, name, input_payload, timeout_seconds or spec.timeout_seconds, version=version
             )
             state.commit()
             return execution
@@ -81,15 +104,21 @@ class ExecutionStarter:
         input_payload: str | None,
         timeout_seconds: int | None,
         parent: tuple[str, str] | None = None,
+        version: str | None = None,
     ) -> LocalExecution:
         """A new RUNNING execution with its first invocation queued; ``parent`` is the (ARN, operation id)
         of the chained invoke it runs for. Called with the lock held; the caller commits."""
         state = self._state
         name = name or str(uuid.uuid4())
         execution_id = str(uuid.uuid4())
-        arn = f"{function_arn(function_name)}/durable-execution/{name}/{execution_id}"
+        version = version or "$LATEST"
+        arn = f"{function_arn(function_name, version)}/durable-execution/{name}/{execution_id}"
         now = state.clock.now()
         execution = LocalExecution(arn, function_name, name, input_payload, now, timeout_seconds)
+        execution.version = version
+        spec = state.registry.get(function_name)
+        if spec is not None:
+            execution.retention_days = spec.retention_days
         if parent is not None:
             execution.parent_arn, execution.parent_op_id = parent
         op = Operation(

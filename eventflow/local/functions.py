@@ -48,6 +48,7 @@ class RegisteredFunction:
     timeout_seconds: int | None = None  # the execution timeout an execution of it takes by default
     invocation_timeout_seconds: float | None = None  # Lambda's function timeout; None: unbounded
     runtime: Runtime | None = None  # where the handler runs (`runtime.py`); None: ``handler``, in process
+    retention_days: int = 14  # DurableConfig.RetentionPeriodInDays: ended executions are kept this long
 
     @property
     def in_process(self) -> bool:

@@ -37,8 +37,12 @@ from eventflow.events.history import (
     EventDetails,
     EventError,
     EventInput,
+    EventPauseReason,
     EventResult,
+    EventResumeReason,
     ExecutionFailedDetails,
+    ExecutionPausedDetails,
+    ExecutionResumedDetails,
     ExecutionStartedDetails,
     ExecutionStoppedDetails,
     ExecutionSucceededDetails,
@@ -91,6 +95,17 @@ def execution_started(
     event_id: int, op: Operation, at: datetime, input_payload: str | None, timeout: int | None
 ) -> EventRecord:
     return _record(event_id, E.EXECUTION_STARTED, op, at, input_payload, timeout)
+
+
+def execution_paused(
+    event_id: int, op: Operation, at: datetime, reason: str | None, timeout_paused: bool
+) -> EventRecord:
+    """PauseDurableExecution took effect (the event is appended when the pause is asked for)."""
+    return _record(event_id, E.EXECUTION_PAUSED, op, at, at, reason, timeout_paused)
+
+
+def execution_resumed(event_id: int, op: Operation, at: datetime, reason: str | None) -> EventRecord:
+    return _record(event_id, E.EXECUTION_RESUMED, op, at, at, reason)
 
 
 def invocation_completed(
@@ -199,6 +214,15 @@ _DETAILS: dict[str, Callable[..., EventDetails]] = {
     E.EXECUTION_FAILED: lambda error: ExecutionFailedDetails(error=_error(error)),
     E.EXECUTION_TIMED_OUT: lambda error: ExecutionTimedOutDetails(error=_error(error)),
     E.EXECUTION_STOPPED: lambda error: ExecutionStoppedDetails(error=_error(error)),
+    E.EXECUTION_PAUSED: lambda at, reason, timeout_paused: ExecutionPausedDetails(
+        pause_request_timestamp=at,
+        reason=None if reason is None else EventPauseReason(payload=reason, truncated=False),
+        execution_timeout_paused=timeout_paused,
+    ),
+    E.EXECUTION_RESUMED: lambda at, reason: ExecutionResumedDetails(
+        resume_request_timestamp=at,
+        reason=None if reason is None else EventResumeReason(payload=reason, truncated=False),
+    ),
     E.INVOCATION_COMPLETED: lambda start, end, request_id, error: InvocationCompletedDetails(
         start_timestamp=start,
         end_timestamp=end,

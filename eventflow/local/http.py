@@ -15,7 +15,8 @@ Wire details that matter to botocore's rest-json parser:
   invocation input;
 * errors carry their code in the ``X-Amzn-ErrorType`` header and the HTTP status of the error shape
   (400 InvalidParameterValueException, 404 ResourceNotFoundException, 409
-  DurableExecutionAlreadyStartedException, 413 RequestTooLargeException);
+  DurableExecutionAlreadyStartedException and ResourceConflictException, 413 RequestTooLargeException);
+* Pause, Resume and Delete answer 202, as botocore's model says.
 * SendDurableExecutionCallbackSuccess's body is the raw ``Result`` blob; Failure's and Stop's bodies are the
   ``Error`` structure itself.
 """
@@ -145,6 +146,13 @@ def _function_name(target: str) -> tuple[str, str | None]:
     return (match["name"], match["qualifier"]) if match else (target, None)
 
 
+def _optional_str(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise InvalidParameterValueError(f"{name} must be a string")
+    return value
+
+
 def _error_object(data: Any) -> ErrorObject | None:
     if data in (None, {}):
         return None
@@ -169,6 +177,9 @@ class DurableApi:
             ("GET", re.compile(rf"/2025-12-01/durable-executions/{arn}/history"), self.get_history),
             ("POST", re.compile(rf"/2025-12-01/durable-executions/{arn}/stop"), self.stop),
             ("GET", re.compile(rf"/2025-12-01/durable-executions/{arn}"), self.get_execution),
+            ("POST", re.compile(rf"/2025-12-01/durable-executions/{arn}/pause"), self.pause),
+            ("POST", re.compile(rf"/2025-12-01/durable-executions/{arn}/resume"), self.resume),
+            ("DELETE", re.compile(rf"/2025-12-01/durable-executions/{arn}"), self.delete),
             ("GET", re.compile(rf"/2025-12-01/functions/{name}/durable-executions"), self.list_executions),
             (
                 "POST",
@@ -285,6 +296,32 @@ class DurableApi:
         stopped = self.service.stop(request.params["arn"], _error_object(request.json()))
         return _Response({"StopTimestamp": stopped})
 
+    def pause(self, request: _Request) -> _Response:
+        body = request.json()
+        timeout_paused = body.get("ExecutionTimeoutPaused", True)
+        if not isinstance(timeout_paused, bool):
+            raise InvalidParameterValueError("ExecutionTimeoutPaused must be a boolean")
+        self.service.pause(
+            request.params["arn"],
+            client_token=_optional_str(body, "ClientToken"),
+            reason=_optional_str(body, "Reason"),
+            timeout_paused=timeout_paused,
+        )
+        return _Response({}, 202)
+
+    def resume(self, request: _Request) -> _Response:
+        body = request.json()
+        self.service.resume(
+            request.params["arn"],
+            client_token=_optional_str(body, "ClientToken"),
+            reason=_optional_str(body, "Reason"),
+        )
+        return _Response({}, 202)
+
+    def delete(self, request: _Request) -> _Response:
+        deleted = self.service.delete(request.params["arn"])
+        return _Response({"DeletionRequestTimestamp": deleted}, 202)
+
     # -- callbacks ------------------------------------------------------------------------------------
 
     def succeed(self, request: _Request) -> _Response:
@@ -304,7 +341,8 @@ class DurableApi:
     def invoke(self, request: _Request) -> _Response:
         """Lambda Invoke: a durable function starts (or finds, by DurableExecutionName) an execution;
         ``Event`` answers 202 at once, ``RequestResponse`` waits for the end and returns the result."""
-        function_name, _ = _function_name(request.params["name"])  # a name or ARN, maybe qualified
+        function_name, qualifier = _function_name(request.params["name"])  # a name or ARN, maybe qualified
+        qualifier = request.arg("Qualifier") or qualifier
         spec = self.service.registry.get(function_name)
         if spec is None:
             raise ResourceNotFoundError(f"Function not found: {function_name}")
@@ -318,7 +356,7 @@ class DurableApi:
                 json.loads(payload)
             except ValueError:
                 raise InvalidRequestContentError("Could not parse request body into json") from None
-        headers = {"X-Amz-Executed-Version": "$LATEST"}
+        headers = {"X-Amz-Executed-Version": qualifier or "$LATEST"}
         if invocation_type == "DryRun":
             return _Response(b"", 204, headers)
         if not spec.durable:
@@ -339,7 +377,10 @@ class DurableApi:
                 }
                 return _Response(json.dumps(body).encode(), 200, headers)
         execution = self.service.start_execution(
-            function_name, name=request.headers.get("x-amz-durable-execution-name"), input_payload=payload
+            function_name,
+            name=request.headers.get("x-amz-durable-execution-name"),
+            input_payload=payload,
+            version=qualifier,
         )
         headers["X-Amz-Durable-Execution-Arn"] = execution.arn
         if invocation_type == "Event":

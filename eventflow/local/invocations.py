@@ -27,6 +27,7 @@ from eventflow.local import history
 from eventflow.local.execution_end import ExecutionEnder
 from eventflow.local.functions import InvocationTimedOut, LambdaContext, call_handler
 from eventflow.local.model import LocalExecution
+from eventflow.local.pausing import settle_pause
 from eventflow.local.runtime import FunctionError, RuntimeExited
 from eventflow.local.state import ServiceState
 
@@ -69,7 +70,7 @@ class Invocations:
         with state.cond:
             execution = state.get(arn)
             state.unqueue_invocation(arn)
-            if not execution.running or arn in state.inflight:
+            if not execution.runnable or arn in state.inflight:  # ended, paused, or running already
                 return None
             spec = state.function(execution.function_name)
             execution.ready = False
@@ -126,8 +127,9 @@ class Invocations:
                 else:
                     execution.failed_invocations = 0
                     self._take_output(execution, output)
-                if execution.running and execution.ready:
+                if execution.runnable and execution.ready:
                     state.queue_invocation(arn)
+            settle_pause(state, execution)
             state.commit()
             state.cond.notify_all()
         return output if error is None and isinstance(output, dict) else None
@@ -164,7 +166,9 @@ class Invocations:
             if execution.running:
                 execution.ready = True
                 state.touch(execution)
-                state.queue_invocation(execution.arn)
+                if execution.runnable:
+                    state.queue_invocation(execution.arn)
+            settle_pause(state, execution)
             # A store that refuses this step must not replace the interrupt: the execution is then reloaded
             # still marked in flight, which `recovery.adopt` resolves the same way.
             with contextlib.suppress(Exception):

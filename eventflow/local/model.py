@@ -32,6 +32,17 @@ WAITING_ON_SERVICE = frozenset(
 """(type, status) pairs of operations that keep an execution alive while its handler is suspended."""
 
 
+LIVE_STATUSES = frozenset({ExecutionStatus.RUNNING, ExecutionStatus.PAUSING, ExecutionStatus.PAUSED})
+"""Statuses of an execution that has not ended: its timers fire and its callbacks take answers."""
+
+PAUSED_STATUSES = frozenset({ExecutionStatus.PAUSING, ExecutionStatus.PAUSED})
+"""Statuses in which the service runs none of the execution's code (PAUSING: the invocation already in
+flight is let finish; PAUSED: nothing runs until ResumeDurableExecution)."""
+
+DEFAULT_RETENTION_DAYS = 14
+"""How long an ended execution and its history are kept (DurableConfig.RetentionPeriodInDays, 1 to 90)."""
+
+
 def function_arn(function_name: str, version: str = "$LATEST") -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}:{version}"
 
@@ -102,6 +113,25 @@ class InvokeRecord:
         )
 
 
+@dataclass(frozen=True)
+class PauseRecord:
+    """Why and since when an execution is paused (PauseDurableExecution), and whether its execution
+    timeout stands still meanwhile."""
+
+    requested_at: datetime
+    reason: str | None
+    timeout_paused: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"At": _ts(self.requested_at), "Reason": self.reason, "TimeoutPaused": self.timeout_paused}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PauseRecord:
+        at = _dt(data["At"])
+        assert at is not None
+        return cls(at, data.get("Reason"), bool(data["TimeoutPaused"]))
+
+
 @dataclass
 class LocalExecution:
     """One durable execution as the service keeps it."""
@@ -137,6 +167,11 @@ class LocalExecution:
     changed: dict[str, None] = field(default_factory=dict)
     callbacks: dict[str, CallbackRecord] = field(default_factory=dict)  # by callback id
     invokes: dict[str, InvokeRecord] = field(default_factory=dict)  # by operation id
+    pause: PauseRecord | None = None  # set while PAUSING or PAUSED
+    paused_us: int = 0  # time spent paused with the timeout paused: the execution timeout moves by it
+    pause_client_token: str | None = None  # the ClientToken of the latest pause (idempotency)
+    resume_client_token: str | None = None  # the ClientToken of the latest resume (idempotency)
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @property
     def execution_op(self) -> Operation:
@@ -148,7 +183,23 @@ class LocalExecution:
 
     @property
     def running(self) -> bool:
+        """Not ended: RUNNING, PAUSING or PAUSED. Its timers fire and its callbacks take answers."""
+        return self.status in LIVE_STATUSES
+
+    @property
+    def paused(self) -> bool:
+        """PAUSING or PAUSED: the service starts no invocation of it."""
+        return self.status in PAUSED_STATUSES
+
+    @property
+    def runnable(self) -> bool:
+        """RUNNING: the service may invoke its handler."""
         return self.status is ExecutionStatus.RUNNING
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When an ended execution and its history are deleted (RetentionPeriodInDays after its end)."""
+        return None if self.ended_at is None else self.ended_at + timedelta(days=self.retention_days)
 
     def index(self, op: Operation) -> None:
         """Record ``op`` (new or changed) and keep the order and waiting indexes in step."""
@@ -189,6 +240,11 @@ class LocalExecution:
             "Version": self.version,
             "ExecutionOpId": self.execution_op_id,
             "Changed": list(self.changed),
+            "Pause": self.pause.to_json() if self.pause else None,
+            "PausedUs": self.paused_us,
+            "PauseClientToken": self.pause_client_token,
+            "ResumeClientToken": self.resume_client_token,
+            "RetentionDays": self.retention_days,
         }
 
     @classmethod
@@ -223,6 +279,11 @@ class LocalExecution:
             version=data.get("Version") or "$LATEST",
             execution_op_id=data["ExecutionOpId"],
             changed=dict.fromkeys(data.get("Changed") or ()),
+            pause=PauseRecord.from_json(data["Pause"]) if data.get("Pause") else None,
+            paused_us=data.get("PausedUs") or 0,
+            pause_client_token=data.get("PauseClientToken"),
+            resume_client_token=data.get("ResumeClientToken"),
+            retention_days=data.get("RetentionDays") or DEFAULT_RETENTION_DAYS,
         )
 
 

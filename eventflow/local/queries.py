@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 
 from eventflow.events.history import Event
-from eventflow.events.wire import GetDurableExecutionResponse
+from eventflow.events.wire import DurableConfig, GetDurableExecutionResponse, PauseDetails
 from eventflow.local import history
+from eventflow.local.execution_start import execution_deadline
 from eventflow.local.model import ExecutionSummary
 from eventflow.local.state import ServiceState, page_start
 
@@ -82,9 +83,19 @@ class Queries:
                 end_timestamp=e.ended_at,
                 version=e.version,
                 execution_data_included=include_data,
-                expected_execution_timeout_timestamp=(
-                    e.started_at + timedelta(seconds=e.timeout_seconds) if e.timeout_seconds else None
+                durable_config=DurableConfig(
+                    retention_period_in_days=e.retention_days, execution_timeout=e.timeout_seconds
                 ),
+                pause_details=(
+                    None
+                    if e.pause is None
+                    else PauseDetails(
+                        pause_request_timestamp=e.pause.requested_at,
+                        reason=e.pause.reason,
+                        execution_timeout_paused=e.pause.timeout_paused,
+                    )
+                ),
+                expected_execution_timeout_timestamp=execution_deadline(e),
             )
 
     def list_executions(

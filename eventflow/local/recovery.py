@@ -20,6 +20,7 @@ from eventflow.local.callbacks import arm_callback_timers
 from eventflow.local.clock import VirtualClock
 from eventflow.local.execution_start import arm_execution_timeout
 from eventflow.local.model import LocalExecution
+from eventflow.local.pausing import settle_pause
 from eventflow.local.state import ServiceState
 from eventflow.local.waits import arm_retry_timer, arm_wait_timer
 from eventflow.local.work import plain_call
@@ -60,5 +61,6 @@ def adopt(state: ServiceState, execution: LocalExecution) -> None:
     if execution.invoking:
         execution.invoking = False
         execution.ready = True
-    if execution.ready:
+    settle_pause(state, execution)  # PAUSING with no invocation left in flight: PAUSED
+    if execution.ready and execution.runnable:  # a paused execution waits for its resume
         state.queue_invocation(arn)

@@ -25,6 +25,7 @@ from eventflow.local.chained_invokes import ChainedInvokes
 from eventflow.local.clock import VirtualClock
 from eventflow.local.invocations import Invocations
 from eventflow.local.model import LocalExecution
+from eventflow.local.retention import Retention
 from eventflow.local.state import ServiceState
 from eventflow.local.wakeups import Wakeups
 from eventflow.local.work import INVOKE, WorkItem
@@ -42,8 +43,10 @@ class RunLoop:
         invocations: Invocations,
         chained_invokes: ChainedInvokes,
         concurrency: int = 1,
+        retention: Retention | None = None,
     ) -> None:
         self._state = state
+        self._retention = retention
         self._wakeups = wakeups
         self._invocations = invocations
         self._chained_invokes = chained_invokes
@@ -94,8 +97,17 @@ class RunLoop:
                     self._dispatch(item)
                     continue
                 if item is None or pooled:  # nothing to run here, now: timers, or wait
+                    if self._retention is not None:
+                        self._retention.sweep()  # one comparison unless an ended execution is due
                     if not (virtual and self._busy):  # virtual time stands still while handlers run
                         top = self._wakeups.next_due()
+                        if (
+                            top is not None
+                            and virtual
+                            and top[0] > state.clock.now()
+                            and not self._wakeups.pulls_virtual_clock(top[1])
+                        ):
+                            top = None  # e.g. a paused execution's 366-day limit: wait for a resume
                         if top is not None and (virtual or top[0] <= state.clock.now()):
                             if virtual:
                                 assert isinstance(state.clock, VirtualClock)
@@ -108,6 +120,8 @@ class RunLoop:
                     if virtual and idle and not forever:
                         return
                     waits = [] if top is None else [(top[0] - state.clock.now()).total_seconds()]
+                    if state.next_expiry is not None and not isinstance(state.clock, VirtualClock):
+                        waits.append(max(0.0, (state.next_expiry - state.clock.now()).total_seconds()))
                     if deadline is not None:
                         remaining = deadline - time.monotonic()
                         if remaining <= 0:

@@ -105,14 +105,21 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(executions)")}
+        if "expires_at" not in columns:  # a file written before retention: its ended executions never expire
+            self._db.execute("ALTER TABLE executions ADD COLUMN expires_at INTEGER")
+        self._db.execute("CREATE INDEX IF NOT EXISTS executions_by_expiry ON executions (expires_at)")
+        self._db.execute("CREATE INDEX IF NOT EXISTS callbacks_by_arn ON callbacks (arn)")
 
     def commit(self, changes: ChangeSet) -> None:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
             db.executemany(
-                "INSERT INTO executions VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET "
-                "status = excluded.status, ended_at = excluded.ended_at, meta = excluded.meta",
+                "INSERT INTO executions (arn, function_name, name, status, started_at, ended_at, meta, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET "
+                "status = excluded.status, ended_at = excluded.ended_at, meta = excluded.meta, "
+                "expires_at = excluded.expires_at",
                 [
                     (
                         e.arn,
@@ -122,6 +129,7 @@ class SqliteStore:
                         to_epoch_us(e.started_at),
                         to_epoch_us(e.ended_at) if e.ended_at else None,
                         _json(e.meta_json()),
+                        to_epoch_us(e.expires_at) if e.expires_at else None,
                     )
                     for e in changes.executions.values()
                 ],
@@ -175,11 +183,33 @@ class SqliteStore:
         return execution
 
     def running(self) -> list[str]:
+        live = (ExecutionStatus.RUNNING.value, ExecutionStatus.PAUSING.value, ExecutionStatus.PAUSED.value)
         rows = self._db.execute(
-            "SELECT arn FROM executions WHERE status = ? ORDER BY started_at, rowid",
-            (ExecutionStatus.RUNNING.value,),
+            "SELECT arn FROM executions WHERE status IN (?, ?, ?) ORDER BY started_at, rowid", live
         )
         return [arn for (arn,) in rows]
+
+    def delete(self, *arns: str) -> None:
+        db = self._db
+        rows = [(arn,) for arn in arns]
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("executions", "operations", "events", "callbacks", "invokes"):
+                db.executemany(f"DELETE FROM {table} WHERE arn = ?", rows)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def expired(self, now: datetime) -> list[str]:
+        rows = self._db.execute(
+            "SELECT arn FROM executions WHERE expires_at <= ? ORDER BY expires_at", (to_epoch_us(now),)
+        )
+        return [arn for (arn,) in rows]
+
+    def next_expiry(self) -> datetime | None:
+        row = self._db.execute("SELECT MIN(expires_at) FROM executions").fetchone()
+        return None if row is None or row[0] is None else from_epoch_us(row[0])
 
     def find_callback(self, callback_id: str) -> str | None:
         row = self._db.execute("SELECT arn FROM callbacks WHERE callback_id = ?", (callback_id,)).fetchone()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from eventflow.backends.base import StatePage
@@ -74,6 +75,7 @@ class ServiceState:
         self.callback_arns: dict[str, str] = {}  # callback id -> execution ARN
         self.changes = ChangeSet()  # what the current step changed, for the store
         self.generation = 0  # counts committed steps: a reader can wait for the next one (`wait_for_change`)
+        self.next_expiry: datetime | None = None  # the earliest end of retention (`retention.py`)
         self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
         self._readopt = readopt
@@ -147,6 +149,12 @@ class ServiceState:
         execution.changed[op.id] = None
         return updated
 
+    def note_expiry(self, execution: LocalExecution) -> None:
+        """An execution ended: keep `next_expiry` the earliest end of retention the service knows of."""
+        expires = execution.expires_at
+        if expires is not None and (self.next_expiry is None or expires < self.next_expiry):
+            self.next_expiry = expires
+
     @staticmethod
     def new_token(execution: LocalExecution) -> str:
         """A fresh checkpoint token for the execution (the previous one stops being accepted)."""
@@ -175,7 +183,7 @@ class ServiceState:
         """Something happened that the handler has not seen: invoke it (once the running one returns)."""
         execution.ready = True
         self.touch(execution)
-        if execution.running and execution.arn not in self.inflight:
+        if execution.runnable and execution.arn not in self.inflight:
             self.queue_invocation(execution.arn)
 
     # -- ending a step ----------------------------------------------------------------------------

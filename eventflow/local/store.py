@@ -9,7 +9,9 @@ changed keeps each step O(size of the step), however long the execution already 
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Protocol
 
 from eventflow.events.wire import Operation
@@ -60,6 +62,18 @@ class Store(Protocol):
         """Summaries of the function's executions (all functions when None), oldest first."""
         ...
 
+    def delete(self, *arns: str) -> None:
+        """Forget the executions with every operation, event, callback and invoke of theirs, at once."""
+        ...
+
+    def expired(self, now: datetime) -> list[str]:
+        """ARNs of the ended executions whose retention ended by ``now``."""
+        ...
+
+    def next_expiry(self) -> datetime | None:
+        """The earliest end of retention of an ended execution still stored."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -70,12 +84,18 @@ class MemoryStore:
         self._executions: dict[str, LocalExecution] = {}
         self._by_name: dict[tuple[str, str], str] = {}
         self._callbacks: dict[str, str] = {}
+        self._expiries: list[tuple[datetime, str]] = []  # heap; entries of deleted executions are skipped
+        self._expiring: set[str] = set()
 
     def commit(self, changes: ChangeSet) -> None:
         for arn, execution in changes.executions.items():
             if arn not in self._executions:
                 self._executions[arn] = execution
                 self._by_name[execution.function_name, execution.name] = arn
+            expires = execution.expires_at
+            if expires is not None and arn not in self._expiring:
+                self._expiring.add(arn)
+                heapq.heappush(self._expiries, (expires, arn))
         for callback_id, record in changes.callbacks.items():
             self._callbacks[callback_id] = record.arn
 
@@ -96,6 +116,33 @@ class MemoryStore:
         return [
             summary_of(e) for e in executions if function_name is None or e.function_name == function_name
         ]
+
+    def delete(self, *arns: str) -> None:
+        for arn in arns:
+            execution = self._executions.pop(arn, None)
+            if execution is None:
+                continue
+            self._by_name.pop((execution.function_name, execution.name), None)
+            for callback_id in execution.callbacks:
+                self._callbacks.pop(callback_id, None)
+            self._expiring.discard(arn)
+
+    def expired(self, now: datetime) -> list[str]:
+        found: list[str] = []
+        while self._expiries and self._expiries[0][0] <= now:
+            _, arn = heapq.heappop(self._expiries)
+            if arn in self._expiring:
+                self._expiring.discard(arn)
+                found.append(arn)
+        return found
+
+    def next_expiry(self) -> datetime | None:
+        self._drop_deleted()
+        return self._expiries[0][0] if self._expiries else None
+
+    def _drop_deleted(self) -> None:
+        while self._expiries and self._expiries[0][1] not in self._expiring:
+            heapq.heappop(self._expiries)
 
     def close(self) -> None:
         pass

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from eventflow.local.execution_start import EXECUTION_TIMEOUT_TIMER
 from eventflow.local.model import LocalExecution
 from eventflow.local.state import ServiceState
 from eventflow.local.timers import TimerKey
@@ -48,6 +49,19 @@ class Wakeups:
     def next_due(self) -> tuple[datetime, TimerKey] | None:
         """The earliest live timer and when it is due. Called with the lock held."""
         return self._state.timers.peek(self._alive)
+
+    def pulls_virtual_clock(self, key: TimerKey) -> bool:
+        """Whether a virtual clock with nothing else to do jumps to this timer. Not the 366-day limit of
+        an execution paused with its timeout paused: like an unanswered callback, it waits for the outside
+        world (a resume), so a test's run loop returns instead of timing the execution out. It still fires
+        when the clock gets there."""
+        kind, arn, _ = key
+        if kind != EXECUTION_TIMEOUT_TIMER:
+            return True
+        execution = self._state.executions.get(arn)
+        if execution is None or execution.pause is None:
+            return True
+        return not execution.pause.timeout_paused and bool(execution.timeout_seconds)
 
     def next_timer(self) -> datetime | None:
         """When the earliest live timer is due."""

@@ -7,6 +7,8 @@ Fixtures:
 - ``run_durable``: ``run_durable(handler, event)`` drives a handler to completion and returns a `DurableRun`
   (result, history, checkpoints, callback answering).
 - ``callback_sender``: answers callbacks by id on ``durable_service`` (`CallbackSender`).
+- ``execution_control``: pauses, resumes and deletes executions on ``durable_service``, and moves its
+  clock on (`eventflow.testing.control.ExecutionControl`).
 - ``checkpoint_snapshot``: syrupy's ``snapshot`` with `DurableSnapshotExtension`.
 
 Always-replay mode (`eventflow.testing.always_replay`) is on for a test marked
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     # Imported lazily below: the plugin loads with every pytest session of a project that installs
     # eventflow, and must cost nothing (nor fail) there until a fixture is used.
     from eventflow.local import LocalService
+    from eventflow.testing.control import ExecutionControl
     from eventflow.testing.harness import DurableHarness, DurableRun
 
 __all__ = ["CallbackSender"]
@@ -101,6 +104,14 @@ def run_durable(durable_harness: DurableHarness) -> Any:
 @pytest.fixture
 def callback_sender(durable_service: LocalService) -> CallbackSender:
     return CallbackSender(durable_service)
+
+
+@pytest.fixture
+def execution_control(durable_service: LocalService) -> ExecutionControl:
+    """Pause, resume and delete executions of ``durable_service``; ``advance(seconds)`` its clock."""
+    from eventflow.testing.control import ExecutionControl
+
+    return ExecutionControl(durable_service)
 
 
 @pytest.fixture

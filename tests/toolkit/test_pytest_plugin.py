@@ -206,3 +206,26 @@ def test_loading_the_plugin_does_not_import_the_local_service() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert proc.stdout.strip() == "False"
+
+
+def test_execution_control_pauses_resumes_and_deletes(
+    run_durable: Any, callback_sender: CallbackSender, execution_control: Any
+) -> None:
+    ran: list[str] = []
+
+    def approval(event: Any, ctx: DurableContext) -> Any:
+        answer = ctx.create_callback("approve").result()
+        ctx.wait(60)
+        ran.append("after-wait")
+        return answer
+
+    run: DurableRun = run_durable(approval)
+    assert execution_control.pause(run.execution.arn, "hold") is ExecutionStatus.PAUSED
+    callback_sender.succeed(run.callback_id("approve"), raw="yes")
+    execution_control.advance(10)
+    assert run.status is ExecutionStatus.PAUSED and ran == []
+    assert execution_control.resume(run.execution.arn) is ExecutionStatus.SUCCEEDED  # wait, then the end
+    assert ran == ["after-wait"] and run.result == "yes"
+    execution_control.delete(run.execution.arn)
+    with pytest.raises(Exception, match="no durable execution"):
+        execution_control.service.describe(run.execution.arn)

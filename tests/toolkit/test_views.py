@@ -99,3 +99,30 @@ def test_build_tree_puts_root_operations_under_the_execution(run: DurableRun) ->
     assert root.label == "execution"
     assert [child.label for child in root.children] == ["root/1", "root/2", "root/3", "root/4"]
     assert [child.label for child in root.children[3].children] == ["root/4/1"]
+
+
+def test_views_show_pauses() -> None:
+    from eventflow import durable_execution
+    from eventflow.local import LocalService, VirtualClock
+    from eventflow.views import history_table, pauses
+
+    @durable_execution
+    def flow(event: Any, ctx: Any) -> Any:
+        return ctx.create_callback("go").result()
+
+    service = LocalService(VirtualClock())
+    service.register("flow", flow)
+    arn = service.start_execution("flow", {}).arn
+    service.run(arn)
+    service.pause(arn, reason="maintenance")
+    service.clock.advance(90)  # type: ignore[attr-defined]
+    service.resume(arn)
+    service.pause(arn, reason="again")
+    events = service.history(arn)
+    assert [(p.reason, p.end is None) for p in pauses(events)] == [("maintenance", False), ("again", True)]
+    assert "ExecutionPaused" in history_table(events) and "Reason=maintenance" in history_table(events)
+    tree = execution_tree(events)
+    assert "paused 2x (now paused: again)" in tree.splitlines()[0]
+    rows = execution_timeline(events, width=10).splitlines()
+    timeline = [line for line in rows if line.startswith("paused")]
+    assert len(timeline) == 2 and "90s maintenance" in timeline[0] and "still paused" in timeline[1]

@@ -25,14 +25,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from eventflow.batch import (
     BatchItem,
     BatchItemStatus,
     BatchResult,
     CompletionConfig,
+    CompletionDecision,
+    CompletionItemStatus,
+    CompletionOutcome,
     CompletionReason,
+    CompletionStatus,
     MapConfig,
     NestingType,
     ParallelBranch,
@@ -157,13 +161,16 @@ def _check_total(completion: CompletionConfig, total: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class _Policy:
-    """The official SDK's completion rules, over ``total`` items."""
+    """The official SDK's completion rules, over ``total`` items; or the config's ``should_complete``,
+    which then decides alone (no tolerance, no minimum: only its decision, or every item finished)."""
 
     total: int
     config: CompletionConfig
 
     def tolerance_exceeded(self, failed: int) -> bool:
         c = self.config
+        if c.should_complete is not None:
+            return False
         if (
             c.min_successful is None
             and c.tolerated_failure_count is None
@@ -175,13 +182,32 @@ class _Policy:
         pct = c.tolerated_failure_percentage
         return pct is not None and self.total > 0 and failed * 100 / self.total > pct
 
-    def decided(self, succeeded: int, failed: int) -> bool:
+    def decide(
+        self, succeeded: int, failed: int, items: Sequence[CompletionItemStatus] = ()
+    ) -> CompletionReason | None:
+        """Why the batch ends now, or None while it goes on. Asks ``should_complete`` (once) if set."""
+        predicate = self.config.should_complete
+        if predicate is not None:
+            status = CompletionStatus(succeeded, failed, succeeded + failed, self.total, items)
+            decision = predicate(status)
+            if not isinstance(decision, CompletionDecision):
+                raise InvalidInputError(
+                    "should_complete must return continue_batch() or complete_batch(outcome), "
+                    f"got {decision!r:.100}"
+                )
+            if decision.complete:
+                if decision.outcome is CompletionOutcome.FAILED:
+                    return CompletionReason.CUSTOM_COMPLETION_FAILED
+                return CompletionReason.CUSTOM_COMPLETION_SUCCEEDED
+            return CompletionReason.ALL_COMPLETED if succeeded + failed >= self.total else None
         ms = self.config.min_successful
-        return (
+        if (
             succeeded + failed >= self.total
             or (ms is not None and succeeded >= ms)
             or self.tolerance_exceeded(failed)
-        )
+        ):
+            return self.reason(succeeded, failed)
+        return None
 
     def reason(self, succeeded: int, failed: int) -> CompletionReason:
         if self.tolerance_exceeded(failed):
@@ -192,6 +218,43 @@ class _Policy:
         if ms is not None and succeeded >= ms:
             return CompletionReason.MIN_SUCCESSFUL_REACHED
         return CompletionReason.ALL_COMPLETED
+
+
+class _ItemStatuses(Sequence[CompletionItemStatus]):
+    """The items of a live batch as ``should_complete`` sees them, read from the run on access: handing
+    the predicate a fresh tuple of every item at every finish would cost O(items) each time."""
+
+    __slots__ = ("_run",)
+
+    def __init__(self, run: _BatchRun) -> None:
+        self._run = run
+
+    def __len__(self) -> int:
+        return self._run.spec.count
+
+    @overload
+    def __getitem__(self, index: int) -> CompletionItemStatus: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[CompletionItemStatus]: ...
+
+    def __getitem__(self, index: int | slice) -> CompletionItemStatus | Sequence[CompletionItemStatus]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        count = len(self)
+        if index < 0:
+            index += count
+        if not 0 <= index < count:
+            raise IndexError("batch item index out of range")
+        run = self._run
+        status: BatchItemStatus | None = None
+        if index in run.results:
+            status = BatchItemStatus.SUCCEEDED
+        elif index in run.errors:
+            status = BatchItemStatus.FAILED
+        elif index < run.started:
+            status = BatchItemStatus.STARTED
+        return CompletionItemStatus(index, run.spec.item_name(index), status)
 
 
 # -- errors that are not an item's to keep -----------------------------------------------------------------
@@ -253,7 +316,7 @@ class _BatchRun:
         self.failed = 0
         self.results: dict[int, Any] = {}
         self.errors: dict[int, ErrorObject] = {}
-        self.reason: CompletionReason | None = self.policy.reason(0, 0) if self.policy.decided(0, 0) else None
+        self.reason: CompletionReason | None = self.policy.decide(0, 0, _ItemStatuses(self))
 
     def admit(self) -> int | None:
         if self.reason is not None or self.started >= self.spec.count or self.in_flight >= self.limit:
@@ -280,8 +343,8 @@ class _BatchRun:
             self.failed += 1
             self.in_flight -= 1
         # Outcomes reported after the decision (async items racing it) are kept but change no reason.
-        if self.reason is None and self.policy.decided(self.succeeded, self.failed):
-            self.reason = self.policy.reason(self.succeeded, self.failed)
+        if self.reason is None:
+            self.reason = self.policy.decide(self.succeeded, self.failed, _ItemStatuses(self))
         return self.reason is not None
 
     def result(self, reason: CompletionReason, late: list[BatchItem[Any]]) -> BatchResult[Any]:
@@ -505,7 +568,12 @@ def _rebuild(
         return BatchResult(items, record.reason)
     succeeded = sum(1 for item in items if item.status is BatchItemStatus.SUCCEEDED)
     failed = sum(1 for item in items if item.status is BatchItemStatus.FAILED)
-    return BatchResult(items, _Policy(len(items), spec.completion).reason(succeeded, failed))
+    policy = _Policy(len(items), spec.completion)
+    if spec.completion.should_complete is not None:  # a summary without a record: ask the rule again
+        statuses = [CompletionItemStatus(i.index, spec.item_name(i.index), i.status) for i in items]
+        reason = policy.decide(succeeded, failed, statuses) or CompletionReason.ALL_COMPLETED
+        return BatchResult(items, reason)
+    return BatchResult(items, policy.reason(succeeded, failed))
 
 
 def _recorded_item(
