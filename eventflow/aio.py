@@ -316,9 +316,6 @@ class AsyncDurableContext(ContextCore):
         """Run every branch ``fn(branch_ctx)`` (sync or async) as a task in its own child context."""
         return self._driver.run(self._parallel(branches, name, config))
 
-    def _drive(self, plan: Plan[Any]) -> Any:
-        return self._driver.run(plan)
-
     async def create_callback(
         self,
         name: str | None = None,
