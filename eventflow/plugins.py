@@ -34,6 +34,7 @@ allocated: the execution state holds ``None`` and each operation pays one attrib
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -89,6 +90,7 @@ class InvocationStartInfo:
     execution_input: Any = field(default=None, repr=False, compare=False)
     operations: Mapping[str, Operation] = field(default_factory=dict, repr=False, compare=False)
     updated_operation_ids: tuple[str, ...] = ()
+    trace_header: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,12 +288,18 @@ class PluginHost(ExecutionObserver):
     """
 
     __slots__ = (
-        "_ended", "_first", "_hooks", "_registered", "_request_id", "_started", "_state", "_updated",
+        "_ended", "_first", "_hooks", "_registered", "_request_id", "_started", "_state", "_trace_header",
+        "_updated",
     )
 
     def __init__(self, registered: Sequence[Plugin | PluginFactory], lambda_context: Any = None) -> None:
         self._registered = registered
         self._request_id: str | None = getattr(lambda_context, "aws_request_id", None)
+        # The invocation's X-Ray header: the local service hands it on its context; Lambda sets the
+        # variable per invocation.
+        self._trace_header: str | None = getattr(lambda_context, "x_amzn_trace_id", None) or os.environ.get(
+            "_X_AMZN_TRACE_ID"
+        )
         self._hooks: dict[str, list[tuple[object, Callable[[Any], None]]]] = {}
         self._state: ExecutionState | None = None
         self._updated: frozenset[str] = frozenset()
@@ -314,6 +322,7 @@ class PluginHost(ExecutionObserver):
             execution_input=execution_input,
             operations=MappingProxyType(state.operations),
             updated_operation_ids=tuple(updated_ids),
+            trace_header=self._trace_header,
         )
         plugins: list[object] = []
         for entry in self._registered:
