@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from typing import Any
 
 from benchmarks.eventflow_side import FloorBackend, invocation_input, steps_workflow
 from benchmarks.workloads import Stopwatch, check_succeeded

@@ -1,5 +1,5 @@
 """eventflow.otel: deterministic ids, the span model on the local service, log correlation, and trace
-propagation into chained executions. The suites' own judgement is tests/conformance/test_otel_conformance.py."""
+propagation into chained executions. The suites' own judgement: tests/conformance/test_otel_conformance.py."""
 
 from __future__ import annotations
 
@@ -73,16 +73,19 @@ def test_an_execution_is_one_trace_of_invocations_operations_and_attempts() -> N
     spans = exporter.get_finished_spans()
     named = _by_name(spans)
     assert len({span.context.trace_id for span in spans}) == 1
-    assert [s.attributes["durable.invocation.status"] for s in named["Invocation"]] == ["PENDING", "SUCCEEDED"]
+    statuses = [s.attributes["durable.invocation.status"] for s in named["Invocation"]]
+    assert statuses == ["PENDING", "SUCCEEDED"]
     (workflow,) = named["Workflow"]
     assert workflow.context.span_id == workflow_span_id(execution.arn)
     (first,) = named["first"]
-    assert first.context.span_id == operation_span_id(execution.arn, first.attributes["durable.operation.id"])
+    first_id = str(first.attributes["durable.operation.id"])
+    assert first.context.span_id == operation_span_id(execution.arn, first_id)
     (attempt,) = named["first attempt 1"]
     assert attempt.parent is not None and attempt.parent.span_id == first.context.span_id
     # the wait: started in the first invocation, ended in the second under a fresh span linked to the first
     started, ended = named["pause"]
-    assert started.context.span_id == operation_span_id(execution.arn, started.attributes["durable.operation.id"])
+    wait_id = str(started.attributes["durable.operation.id"])
+    assert started.context.span_id == operation_span_id(execution.arn, wait_id)
     assert ended.context.span_id != started.context.span_id
     assert started.context.span_id in {link.context.span_id for link in ended.links}
     (inner,) = named["inner"]
@@ -134,7 +137,9 @@ def test_a_chained_invoke_carries_the_trace_into_the_child_execution() -> None:
     parent_invocation = named["Invocation"][0]
     assert child_step.context.trace_id == parent_invocation.context.trace_id
     # the child's Invocation hangs under the parent's invoke operation span
-    child_invocations = [s for s in named["Invocation"] if s.attributes["durable.execution.arn"] != execution.arn]
+    child_invocations = [
+        s for s in named["Invocation"] if s.attributes["durable.execution.arn"] != execution.arn
+    ]
     assert child_invocations and child_invocations[0].parent is not None
     assert child_invocations[0].parent.span_id == operation_span_id(execution.arn, call.id)
 
