@@ -21,13 +21,22 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from conformance import suite as suite_module
-from conformance.aws import STACK_NAME, FakeCloudFormation, FakeLambda, FakeLogs, VirtualTime, World
+from conformance.aws import (
+    STACK_NAME,
+    FakeCloudFormation,
+    FakeLambda,
+    FakeLogs,
+    Function,
+    VirtualTime,
+    World,
+)
 from conformance.expectations import NOT_IMPLEMENTED
 from conformance.registry import coverage, targets
 from conformance.runtime import RunawayExecutionError
@@ -54,10 +63,11 @@ class Outcome:
     optional: bool = False
     errors: list[str] = field(default_factory=list)
     duration_seconds: float = 0.0
+    reason_table: Mapping[str, str] = field(default_factory=lambda: NOT_IMPLEMENTED)  # the suite's gaps
 
     @property
     def reason(self) -> str | None:
-        return NOT_IMPLEMENTED.get(self.requirement_id)
+        return self.reason_table.get(self.requirement_id)
 
     @property
     def status(self) -> str:
@@ -151,9 +161,28 @@ def run_requirement(requirement_id: str, *, output_dir: Path | None = None) -> O
     if covering is None:
         outcome.errors.append("no handler covers this requirement")
         return outcome
+    result, errors = validate_in_world(suite, covering.function, requirement_id, path, output_dir)
+    outcome.passed = bool(result is not None and result.passed)
+    outcome.errors.extend(errors)
+    outcome.duration_seconds = time.monotonic() - started
+    return outcome
+
+
+def validate_in_world(
+    suite: suite_module.Suite,
+    function: Function,
+    requirement_id: str,
+    path: Path,
+    output_dir: Path | None,
+) -> tuple[Any, list[str]]:
+    """Deploy ``function`` (and the invoke targets) in a fresh `World` and run the suite's
+    ``validate_description`` on the requirement at ``path``: its result (``None`` when the runner itself
+    failed) and the errors to report. Never raises."""
+    errors: list[str] = []
+    result: Any = None
     world = World()
-    for function in [*targets(), covering.function]:
-        world.deploy(function)
+    for deployed in [*targets(), function]:
+        world.deploy(deployed)
     lambda_client = FakeLambda(world)
     cloudformation = FakeCloudFormation(world)
     clients = suite.clients.AwsClients(
@@ -173,7 +202,7 @@ def run_requirement(requirement_id: str, *, output_dir: Path | None = None) -> O
             contextlib.redirect_stdout(chatter),
         ):
             result = suite.validate.validate_description(
-                covering.function.logical_id,
+                function.logical_id,
                 requirement_id,
                 str(path),
                 invoker,
@@ -182,11 +211,9 @@ def run_requirement(requirement_id: str, *, output_dir: Path | None = None) -> O
                 aws_clients=clients,
                 output_dir=str(histories),
             )
-        outcome.passed = bool(result.passed)
-        outcome.errors.extend(result.errors)
+        errors.extend(result.errors)
     except (Exception, RunawayExecutionError):
-        outcome.errors.append("runner error:\n" + traceback.format_exc())
-    if not outcome.passed and chatter.getvalue():
-        outcome.errors.append("validator output:\n" + chatter.getvalue().strip())
-    outcome.duration_seconds = time.monotonic() - started
-    return outcome
+        errors.append("runner error:\n" + traceback.format_exc())
+    if not (result is not None and result.passed) and chatter.getvalue():
+        errors.append("validator output:\n" + chatter.getvalue().strip())
+    return result, errors

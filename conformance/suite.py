@@ -34,12 +34,12 @@ class SuiteUnavailableError(RuntimeError):
     """The pinned wheel could not be downloaded or unpacked."""
 
 
-def _wheel() -> Path:
-    override = os.environ.get("EVENTFLOW_CONFORMANCE_WHEEL")
+def _wheel(distribution: str = SUITE, version: str = VERSION, package: str = PACKAGE) -> Path:
+    override = os.environ.get("EVENTFLOW_CONFORMANCE_WHEEL") if distribution == SUITE else None
     if override:
         return Path(override)
     wheels = CACHE_DIR / "wheels"
-    pattern = f"{PACKAGE}-{VERSION}-*.whl"
+    pattern = f"{package}-{version}-*.whl"
     found = sorted(wheels.glob(pattern))
     if found:
         return found[0]
@@ -54,20 +54,23 @@ def _wheel() -> Path:
         "--python-version",
         "3.14",
         "--only-binary=:all:",
-        f"{SUITE}=={VERSION}",
+        f"{distribution}=={version}",
         "-d",
         str(wheels),
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     found = sorted(wheels.glob(pattern))
     if done.returncode != 0 or not found:
-        raise SuiteUnavailableError(f"could not download {SUITE}=={VERSION}:\n{done.stdout}\n{done.stderr}")
+        raise SuiteUnavailableError(
+            f"could not download {distribution}=={version}:\n{done.stdout}\n{done.stderr}"
+        )
     return found[0]
 
 
-def _unpacked() -> Path:
-    wheel = _wheel()
-    target = CACHE_DIR / f"{PACKAGE}-{VERSION}"
+def unpacked(distribution: str = SUITE, version: str = VERSION, package: str = PACKAGE) -> Path:
+    """The wheel of ``distribution`` (downloaded once) unpacked once under the cache; returns its root."""
+    wheel = _wheel(distribution, version, package)
+    target = CACHE_DIR / f"{package}-{version}"
     marker = target / ".unpacked"
     if not marker.exists():
         target.mkdir(parents=True, exist_ok=True)
@@ -110,7 +113,7 @@ class Suite:
 @cache
 def load() -> Suite:
     """Download (once), unpack (once) and import the suite."""
-    root = _unpacked()
+    root = unpacked()
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     import importlib

@@ -414,9 +414,6 @@ class AsyncDurableContext(ContextCore):
         """
         return await self._driver.run(self._parallel(branches, name, config))
 
-    def _drive(self, plan: Plan[Any]) -> Any:
-        return self._driver.run(plan)
-
     async def create_callback(
         self,
         name: str | None = None,

@@ -50,8 +50,12 @@ class ChildConfig:
 
     ``sub_type`` labels a custom construct built from a child context; ``summary`` produces the payload
     checkpointed in place of a result over 256 KiB (the children are then replayed to rebuild it).
+    ``is_virtual`` makes the context an id namespace only, as the official SDK's virtual contexts: it
+    writes no CONTEXT checkpoint, its operations take the enclosing context's parent as ParentId and
+    derive their ids from the context's id, and its function re-runs on every replay.
     """
 
     serdes: SerDes | None = None
     sub_type: str | None = None
     summary: Callable[[Any], str] | None = None
+    is_virtual: bool = False

@@ -457,9 +457,6 @@ class DurableContext(ContextCore):
         """
         return self._driver.run(self._parallel(branches, name, config))
 
-    def _drive(self, plan: Plan[Any]) -> Any:
-        return self._driver.run(plan)
-
     def create_callback(
         self,
         name: str | None = None,

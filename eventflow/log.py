@@ -22,8 +22,9 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from eventflow.core.observer import LoggerLike, install_default_logging
 from eventflow.events.enums import TERMINAL_STATUSES
 from eventflow.ids import child_id
 
@@ -33,20 +34,6 @@ if TYPE_CHECKING:
     from eventflow.core.state import ExecutionState
 
 DEFAULT_LOGGER_NAME = "eventflow.user"
-
-
-class LoggerLike(Protocol):
-    """What `DurableLogger` needs underneath: the stdlib's level methods, taking ``extra=``."""
-
-    def debug(self, msg: object, *args: Any, **kwargs: Any) -> None: ...
-
-    def info(self, msg: object, *args: Any, **kwargs: Any) -> None: ...
-
-    def warning(self, msg: object, *args: Any, **kwargs: Any) -> None: ...
-
-    def error(self, msg: object, *args: Any, **kwargs: Any) -> None: ...
-
-    def exception(self, msg: object, *args: Any, **kwargs: Any) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +47,20 @@ class LogSettings:
     logger: LoggerLike | None = None
     log_replay: bool = False
 
+    # -- eventflow.core.observer.Logging: what the core calls ---------------------------------------
+
+    def context_logger(self, state: ExecutionState, scope: Scope) -> DurableLogger:
+        return context_logger(state, scope, self)
+
+    def step_logger(self, step: StepContext) -> DurableLogger:
+        return step_logger(step, self)
+
+    def configured(self, logger: LoggerLike, log_replay: bool) -> LogSettings:
+        return LogSettings(logger, log_replay)
+
 
 _DEFAULT_SETTINGS = LogSettings()
+install_default_logging(_DEFAULT_SETTINGS)
 
 
 class DurableLogger:
@@ -148,16 +147,16 @@ class DurableLogger:
 
 def _settings(state: ExecutionState | None) -> LogSettings:
     settings = state.log_settings if state is not None else None
-    return settings or _DEFAULT_SETTINGS
+    return settings if isinstance(settings, LogSettings) else _DEFAULT_SETTINGS
 
 
 def _target(settings: LogSettings) -> LoggerLike:
     return settings.logger if settings.logger is not None else logging.getLogger(DEFAULT_LOGGER_NAME)
 
 
-def context_logger(state: ExecutionState, scope: Scope) -> DurableLogger:
+def context_logger(state: ExecutionState, scope: Scope, settings: LogSettings | None = None) -> DurableLogger:
     """The logger of a context: the execution ARN, and the enclosing child context's id if any."""
-    settings = _settings(state)
+    settings = settings or _settings(state)
     fields: dict[str, object] = {"executionArn": state.arn}
     if scope.parent_id is not None:
         fields["parentId"] = scope.parent_id
@@ -186,13 +185,13 @@ def _replaying(state: ExecutionState, scope: Scope) -> bool:
     return child_id(parent_id, scope.counter + 1) in operations
 
 
-def step_logger(step: StepContext) -> DurableLogger:
+def step_logger(step: StepContext, settings: LogSettings | None = None) -> DurableLogger:
     """The logger of a step attempt: the context fields plus operation id, name and attempt.
 
     Never silenced: a step's function only runs when its attempt is new, never on replay.
     """
     state = step.state
-    settings = _settings(state)
+    settings = settings or _settings(state)
     fields: dict[str, object] = {}
     if state is not None:
         fields["executionArn"] = state.arn

@@ -18,6 +18,14 @@ When the hooks run, each on the thread (or task) that runs the code concerned:
   invocation (it is in the input's ``UpdatedOperationIds``). A finished operation is not reported again.
 - ``on_attempt_start`` / ``on_attempt_end``: around each run of a step's function, with the attempt
   number and, at the end, the outcome and error.
+- ``on_user_function_start`` / ``on_user_function_end``: around user code, for child contexts as for
+  steps (the official 3.0.0 API's hooks): a step attempt, or a child context's function (virtual
+  contexts and map/parallel items included); ``INCOMPLETE`` when it suspended.
+- ``provide_propagation_metadata``: asked before a chained invoke starts, for the X-Ray trace header
+  its START carries (`PropagationInfo` in, `PropagationMetadata` or ``None`` out; the first answer wins).
+
+Operation, attempt and user-function infos carry ``start_time`` / ``end_time`` (UTC, this process's
+clock) where they are known.
 
 A hook that raises is logged (logger ``eventflow.plugins``) and ignored. Without plugins nothing here is
 allocated: the execution state holds ``None`` and each operation pays one attribute test.
@@ -26,13 +34,16 @@ allocated: the execution state holds ``None`` and each operation pays one attrib
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from eventflow.core.observer import ExecutionObserver
+from eventflow.errors import SuspendExecution
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import TERMINAL_STATUSES, OperationAction, OperationStatus, OperationType
 from eventflow.machine.table import NEW
@@ -59,6 +70,14 @@ class AttemptOutcome(StrEnum):
     FAILED = "FAILED"
 
 
+class UserFunctionOutcome(StrEnum):
+    """How user code ended: returned, raised, or suspended (the operation goes on later)."""
+
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    INCOMPLETE = "INCOMPLETE"
+
+
 @dataclass(frozen=True, slots=True)
 class InvocationStartInfo:
     """The invocation about to run. ``execution_input`` and ``operations`` hold user data: record them
@@ -71,6 +90,7 @@ class InvocationStartInfo:
     execution_input: Any = field(default=None, repr=False, compare=False)
     operations: Mapping[str, Operation] = field(default_factory=dict, repr=False, compare=False)
     updated_operation_ids: tuple[str, ...] = ()
+    trace_header: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +120,8 @@ class OperationInfo:
     attempt: int | None = None
     result: str | None = field(default=None, repr=False, compare=False)
     error: ErrorObject | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +136,44 @@ class AttemptInfo:
     attempt: int
     outcome: AttemptOutcome | None = None
     error: ErrorObject | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserFunctionInfo:
+    """User code of a STEP (one attempt) or a CONTEXT starting or ending. ``outcome``, ``error`` and
+    ``end_time`` are set on the end hook only; ``is_replay_children`` marks a finished context re-run to
+    rebuild its result; ``is_virtual`` a context that writes no checkpoint."""
+
+    operation_id: str
+    operation_type: OperationType
+    sub_type: str | None
+    name: str | None
+    parent_id: str | None
+    attempt: int | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    outcome: UserFunctionOutcome | None = None
+    error: ErrorObject | None = None
+    is_replay_children: bool = False
+    is_virtual: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PropagationInfo:
+    """A chained invoke about to start: the operation and the function it invokes."""
+
+    execution_arn: str
+    operation_id: str
+    target_function_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class PropagationMetadata:
+    """What a plugin propagates downstream: the X-Ray trace header."""
+
+    x_amzn_trace_id: str | None = None
 
 
 class Plugin(Protocol):
@@ -130,6 +190,12 @@ class Plugin(Protocol):
     def on_attempt_start(self, info: AttemptInfo) -> None: ...
 
     def on_attempt_end(self, info: AttemptInfo) -> None: ...
+
+    def on_user_function_start(self, info: UserFunctionInfo) -> None: ...
+
+    def on_user_function_end(self, info: UserFunctionInfo) -> None: ...
+
+    def provide_propagation_metadata(self, info: PropagationInfo) -> PropagationMetadata | None: ...
 
 
 class PluginFactory(Protocol):
@@ -159,6 +225,15 @@ class BasePlugin:
     def on_attempt_end(self, info: AttemptInfo) -> None:
         pass
 
+    def on_user_function_start(self, info: UserFunctionInfo) -> None:
+        pass
+
+    def on_user_function_end(self, info: UserFunctionInfo) -> None:
+        pass
+
+    def provide_propagation_metadata(self, info: PropagationInfo) -> PropagationMetadata | None:
+        return None
+
 
 _HOOKS = (
     "on_invocation_start",
@@ -167,6 +242,9 @@ _HOOKS = (
     "on_operation_end",
     "on_attempt_start",
     "on_attempt_end",
+    "on_user_function_start",
+    "on_user_function_end",
+    "provide_propagation_metadata",
 )
 _STATUS_OF_ACTION = {
     OperationAction.START: OperationStatus.STARTED,
@@ -190,18 +268,43 @@ def _result_of(op: Operation) -> str | None:
     return None
 
 
-class PluginHost:
-    """The plugins of one invocation and the dispatch of their hooks. Created per invocation."""
+def _now() -> datetime:
+    return datetime.now(UTC)
 
-    __slots__ = ("_ended", "_first", "_hooks", "_registered", "_request_id", "_state", "_updated")
+
+def _outcome(exc: BaseException | None) -> UserFunctionOutcome:
+    if exc is None:
+        return UserFunctionOutcome.SUCCEEDED
+    return UserFunctionOutcome.INCOMPLETE if isinstance(exc, SuspendExecution) else UserFunctionOutcome.FAILED
+
+
+class PluginHost(ExecutionObserver):
+    """The plugins of one invocation and the dispatch of their hooks. Created per invocation.
+
+    Implements the core's `ExecutionObserver`. Hooks may be called from several threads at once (sync
+    map/parallel items run on a pool); the host keeps no state a hook call changes but ``_ended`` and
+    ``_started``, whose single set operations are atomic under the GIL, and the plugins are responsible
+    for their own.
+    """
+
+    __slots__ = (
+        "_ended", "_first", "_hooks", "_registered", "_request_id", "_started", "_state", "_trace_header",
+        "_updated",
+    )
 
     def __init__(self, registered: Sequence[Plugin | PluginFactory], lambda_context: Any = None) -> None:
         self._registered = registered
         self._request_id: str | None = getattr(lambda_context, "aws_request_id", None)
+        # The invocation's X-Ray header: the local service hands it on its context; Lambda sets the
+        # variable per invocation.
+        self._trace_header: str | None = getattr(lambda_context, "x_amzn_trace_id", None) or os.environ.get(
+            "_X_AMZN_TRACE_ID"
+        )
         self._hooks: dict[str, list[tuple[object, Callable[[Any], None]]]] = {}
         self._state: ExecutionState | None = None
         self._updated: frozenset[str] = frozenset()
         self._ended: set[str] = set()
+        self._started: dict[tuple[str, int | None], datetime] = {}
         self._first = False
 
     # -- invocation ---------------------------------------------------------------------------------
@@ -219,6 +322,7 @@ class PluginHost:
             execution_input=execution_input,
             operations=MappingProxyType(state.operations),
             updated_operation_ids=tuple(updated_ids),
+            trace_header=self._trace_header,
         )
         plugins: list[object] = []
         for entry in self._registered:
@@ -320,9 +424,17 @@ class PluginHost:
     def attempt_started(
         self, op_id: str, name: str | None, sub_type: str | None, parent_id: str | None, attempt: int
     ) -> None:
+        now = _now()
+        self._started[op_id, attempt] = now
         if "on_attempt_start" in self._hooks:
             self._dispatch(
-                "on_attempt_start", AttemptInfo(op_id, OperationType.STEP, sub_type, name, parent_id, attempt)
+                "on_attempt_start",
+                AttemptInfo(op_id, OperationType.STEP, sub_type, name, parent_id, attempt, start_time=now),
+            )
+        if "on_user_function_start" in self._hooks:
+            self._dispatch(
+                "on_user_function_start",
+                UserFunctionInfo(op_id, OperationType.STEP, sub_type, name, parent_id, attempt, now),
             )
 
     def attempt_ended(
@@ -335,18 +447,93 @@ class PluginHost:
         *,
         exc: BaseException | None,
     ) -> None:
-        if "on_attempt_end" not in self._hooks:
+        started = self._started.pop((op_id, attempt), None)
+        if "on_attempt_end" not in self._hooks and "on_user_function_end" not in self._hooks:
             return
+        now = _now()
         error: ErrorObject | None = None
         if exc is not None:
             from eventflow.core.failures import error_object
 
             error = error_object(exc)
         outcome = AttemptOutcome.SUCCEEDED if exc is None else AttemptOutcome.FAILED
+        if "on_attempt_end" in self._hooks:
+            self._dispatch(
+                "on_attempt_end",
+                AttemptInfo(
+                    op_id, OperationType.STEP, sub_type, name, parent_id, attempt,
+                    outcome, error, started, now,
+                ),
+            )
+        if "on_user_function_end" in self._hooks:
+            self._dispatch(
+                "on_user_function_end",
+                UserFunctionInfo(
+                    op_id, OperationType.STEP, sub_type, name, parent_id, attempt, started, now,
+                    _outcome(exc), error,
+                ),
+            )
+
+    def context_entered(
+        self, op_id: str, name: str | None, sub_type: str | None, parent_id: str | None, *, replay: bool
+    ) -> None:
+        now = _now()
+        self._started[op_id, None] = now
+        if "on_user_function_start" in self._hooks:
+            virtual = self._is_virtual(op_id)
+            self._dispatch(
+                "on_user_function_start",
+                UserFunctionInfo(
+                    op_id, OperationType.CONTEXT, sub_type, name, parent_id, None, now,
+                    is_replay_children=replay, is_virtual=virtual,
+                ),
+            )
+
+    def context_exited(
+        self,
+        op_id: str,
+        name: str | None,
+        sub_type: str | None,
+        parent_id: str | None,
+        *,
+        exc: BaseException | None,
+    ) -> None:
+        started = self._started.pop((op_id, None), None)
+        if "on_user_function_end" not in self._hooks:
+            return
+        error: ErrorObject | None = None
+        if exc is not None and not isinstance(exc, SuspendExecution):
+            from eventflow.core.failures import error_object
+
+            error = error_object(exc)
         self._dispatch(
-            "on_attempt_end",
-            AttemptInfo(op_id, OperationType.STEP, sub_type, name, parent_id, attempt, outcome, error),
+            "on_user_function_end",
+            UserFunctionInfo(
+                op_id, OperationType.CONTEXT, sub_type, name, parent_id, None, started, _now(),
+                _outcome(exc), error, is_virtual=self._is_virtual(op_id),
+            ),
         )
+
+    def trace_header(self, op_id: str, function_name: str) -> str | None:
+        state = self._state
+        if state is None:
+            return None
+        info = PropagationInfo(state.arn, op_id, function_name)
+        for plugin, method in self._hooks.get("provide_propagation_metadata", ()):
+            try:
+                metadata = method(info)
+            except Exception:
+                _log.exception("plugin %s failed in provide_propagation_metadata", type(plugin).__qualname__)
+                continue
+            header = getattr(metadata, "x_amzn_trace_id", None)
+            if header:
+                return str(header)
+        return None
+
+    def _is_virtual(self, op_id: str) -> bool:
+        """A context with neither a record nor a queued state: one that writes no checkpoint."""
+        state = self._state
+        return state is not None and state.status(op_id) == NEW
 
     # -- helpers -------------------------------------------------------------------------------------
 
@@ -363,6 +550,8 @@ class PluginHost:
             attempt=op.step_details.attempt if op.step_details else None,
             result=_result_of(op),
             error=_error_of(op),
+            start_time=op.start_timestamp,
+            end_time=op.end_timestamp,
         )
 
     def _update_info(self, update: AnyUpdate) -> OperationInfo:
@@ -371,7 +560,11 @@ class PluginHost:
             recorded = self._state.operations.get(update.id)
             details = recorded.step_details if recorded is not None else None
             attempt = (details.attempt or 0) + 1 if details else 1
+        now = _now()
+        starting = update.action == OperationAction.START
         return OperationInfo(
+            start_time=now if starting else None,
+            end_time=None if starting else now,
             operation_id=update.id,
             operation_type=update.type,
             sub_type=update.sub_type,
@@ -407,4 +600,8 @@ __all__ = [
     "Plugin",
     "PluginFactory",
     "PluginHost",
+    "PropagationInfo",
+    "PropagationMetadata",
+    "UserFunctionInfo",
+    "UserFunctionOutcome",
 ]

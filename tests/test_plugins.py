@@ -154,7 +154,7 @@ def test_a_failing_plugin_is_logged_and_never_changes_the_execution(caplog: pyte
     assert len(lines) == 11  # the plugin after the faulty one still saw every hook
     assert set(faulty.called) == {
         "on_invocation_start", "on_invocation_end", "on_operation_start", "on_operation_end",
-        "on_attempt_start", "on_attempt_end",
+        "on_attempt_start", "on_attempt_end", "on_user_function_start", "on_user_function_end",
     }
     assert len(caplog.records) == len(faulty.called)
     assert "Faulty failed in on_invocation_start" in caplog.records[0].getMessage()

@@ -20,6 +20,7 @@ from eventflow.batch import BatchResult, MapConfig, ParallelBranch, ParallelConf
 from eventflow.config import ChildConfig, StepConfig, StepSemantics
 from eventflow.core.effects import Plan
 from eventflow.core.names import label
+from eventflow.core.observer import ContextLogger, LoggerLike, logging_of
 from eventflow.core.operations.callback import (
     CallbackHandle,
     Submitter,
@@ -39,7 +40,6 @@ from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.durations import to_seconds
 from eventflow.errors import InvalidInputError
-from eventflow.log import DurableLogger, LoggerLike, LogSettings, context_logger
 from eventflow.retry import RetryStrategy
 from eventflow.serdes import DEFAULT_SERDES, SerDes, SerDesContext
 from eventflow.waits import WaitStrategy
@@ -77,15 +77,15 @@ class ContextCore:
     # -- logging, deterministic helpers, compensation (eventflow.log, .operations.compensation) -------
 
     @property
-    def logger(self) -> DurableLogger:
+    def logger(self) -> ContextLogger:
         """A logger that is silent while this execution replays and tags records with its ARN (and the
         enclosing child context's id). See `eventflow.log`."""
-        return context_logger(self._state, self._scope)
+        return logging_of(self._state).context_logger(self._state, self._scope)
 
     def set_logger(self, logger: LoggerLike, *, log_replay: bool = False) -> None:
         """Write ``ctx.logger`` and ``step_context.logger`` records to ``logger`` (stdlib or Powertools)
         from now on, in every context of this invocation; ``log_replay`` keeps them writing on replay."""
-        self._state.log_settings = LogSettings(logger, log_replay)
+        self._state.log_settings = logging_of(self._state).configured(logger, log_replay)
 
     def _now(self, name: str | None) -> Plan[datetime]:
         return step_plan(self._state, self._scope, _utc_now, name or "now", _NOW_CONFIG)
@@ -195,13 +195,6 @@ class ContextCore:
         return batch_plan(self._state, self._scope, parallel_spec(branches, config), name)
 
     # -- callbacks, invokes, conditions (eventflow.core.operations.callback / invoke / condition) ----
-
-    def _drive(self, plan: Plan[Any]) -> Any:
-        """Run ``plan`` the way this front-end runs plans: to a value (sync) or to an awaitable (async).
-
-        Composite constructs (wait_for_callback) use it to run their plans inside a child context.
-        """
-        raise NotImplementedError
 
     def _create_callback(
         self,

@@ -23,8 +23,7 @@ from eventflow.events.enums import InvocationStatus, OperationAction, OperationT
 from eventflow.events.records import validate_record
 
 if TYPE_CHECKING:
-    from eventflow.log import LogSettings
-    from eventflow.plugins import PluginHost
+    from eventflow.core.observer import ExecutionObserver, Logging
     from eventflow.serdes import SerDes
 
 # Lambda's 6 MiB response limit, less room for the output envelope.
@@ -41,8 +40,8 @@ def invocation_plan(
     event: Mapping[str, Any],
     handler: Handler,
     *,
-    hooks: PluginHost | None = None,
-    log_settings: LogSettings | None = None,
+    hooks: ExecutionObserver | None = None,
+    log_settings: Logging | None = None,
     serdes: SerDes | None = None,
     keep_log: bool = False,
 ) -> Plan[dict[str, Any]]:
@@ -82,8 +81,8 @@ def _run(
     state: ExecutionState,
     invocation: Mapping[str, Any],
     handler: Handler,
-    hooks: PluginHost | None,
-    log_settings: LogSettings | None,
+    hooks: ExecutionObserver | None,
+    log_settings: Logging | None,
     serdes: SerDes | None,
 ) -> Plan[dict[str, Any]]:
     state.log_settings = log_settings

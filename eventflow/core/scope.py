@@ -17,3 +17,18 @@ class Scope:
     def next_id(self) -> str:
         self.counter += 1
         return child_id(self.parent_id, self.counter)
+
+
+class VirtualScope(Scope):
+    """A virtual context's namespace: ids derive from the context's own id (``prefix``), while ParentId is
+    the enclosing context's (a virtual context is never recorded). FLAT map/parallel items use it."""
+
+    __slots__ = ("prefix",)
+
+    def __init__(self, prefix: str, parent_id: str | None) -> None:
+        super().__init__(parent_id)
+        self.prefix = prefix
+
+    def next_id(self) -> str:
+        self.counter += 1
+        return child_id(self.prefix, self.counter)

@@ -26,9 +26,8 @@ from eventflow.machine.table import FLAT_TRANSITIONS, NEW, next_state, reachable
 from eventflow.serdes import DEFAULT_SERDES, SerDes
 
 if TYPE_CHECKING:
+    from eventflow.core.observer import ExecutionObserver, Logging
     from eventflow.events.wire import Operation
-    from eventflow.log import LogSettings
-    from eventflow.plugins import PluginHost
 
 _EXECUTION = OperationType.EXECUTION
 _WAITING_ON_SERVICE = frozenset({OperationType.WAIT, OperationType.CALLBACK, OperationType.CHAINED_INVOKE})
@@ -76,8 +75,8 @@ class ExecutionState:
         self.replaying = len(self.operations) > 1
         # Per-handler options, set by the invocation plan. ``None`` hooks keep the per-operation cost of
         # plugins at one attribute test; ``serdes`` is the default for operations that name none.
-        self.hooks: PluginHost | None = None
-        self.log_settings: LogSettings | None = None
+        self.hooks: ExecutionObserver | None = None
+        self.log_settings: Logging | None = None
         self.serdes: SerDes = DEFAULT_SERDES
 
     @property

@@ -64,7 +64,8 @@ class ChainedInvokes:
         child_arn: str | None = None
         if target.durable:
             child = self._starter.create(
-                target.name, None, update.payload, target.timeout_seconds, parent=(execution.arn, op.id)
+                target.name, None, update.payload, target.timeout_seconds, parent=(execution.arn, op.id),
+                trace_header=options.x_amzn_trace_id,
             )
             child_arn = child.arn
         record = InvokeRecord(op.id, target.name, update.payload, child_arn, options.tenant_id)

@@ -17,6 +17,7 @@ from eventflow.local.errors import ExecutionAlreadyStartedError, InvalidParamete
 from eventflow.local.model import LocalExecution, function_arn
 from eventflow.local.state import ServiceState
 from eventflow.local.timers import TimerKey, TimerQueue
+from eventflow.local.tracing import new_trace_header
 
 EXECUTION_TIMEOUT_TIMER = "timeout"
 """Timer kind: the execution's own timeout (`execution_end.ExecutionEnder.time_out` fires it)."""
@@ -105,6 +106,7 @@ class ExecutionStarter:
         timeout_seconds: int | None,
         parent: tuple[str, str] | None = None,
         version: str | None = None,
+        trace_header: str | None = None,
     ) -> LocalExecution:
         """A new RUNNING execution with its first invocation queued; ``parent`` is the (ARN, operation id)
         of the chained invoke it runs for. Called with the lock held; the caller commits."""
@@ -121,6 +123,7 @@ class ExecutionStarter:
             execution.retention_days = spec.retention_days
         if parent is not None:
             execution.parent_arn, execution.parent_op_id = parent
+        execution.trace_header = trace_header or new_trace_header(now)
         op = Operation(
             id=execution_operation_id(arn),
             type=OperationType.EXECUTION,

@@ -125,6 +125,7 @@ class LambdaContext:
     invoked_function_arn: str
     deadline: datetime
     clock: Clock
+    x_amzn_trace_id: str | None = None  # the invocation's X-Ray header (Lambda's ``_X_AMZN_TRACE_ID``)
 
     @classmethod
     def starting_at(

@@ -30,6 +30,7 @@ from eventflow.local.model import LocalExecution
 from eventflow.local.pausing import settle_pause
 from eventflow.local.runtime import FunctionError, RuntimeExited
 from eventflow.local.state import ServiceState
+from eventflow.local.tracing import invocation_trace_header
 
 
 class Invocations:
@@ -81,6 +82,7 @@ class Invocations:
             context = LambdaContext.starting_at(
                 start, execution.function_name, execution.function_arn, state.clock, spec.time_limit
             )
+            context.x_amzn_trace_id = invocation_trace_header(execution.trace_header, start)
             request_id = context.aws_request_id
             execution.invocation_request_id = request_id  # a restart finds the invocation by it
             execution.invocation_started_at = start

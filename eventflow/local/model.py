@@ -158,6 +158,7 @@ class LocalExecution:
     checkpointed_error: ErrorObject | None = None
     parent_arn: str | None = None
     parent_op_id: str | None = None
+    trace_header: str | None = None  # its X-Ray header (`eventflow.local.tracing`); not persisted
     version: str = "$LATEST"
     execution_op_id: str = ""
     operations: dict[str, Operation] = field(default_factory=dict)

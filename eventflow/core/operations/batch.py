@@ -43,7 +43,7 @@ from eventflow.batch import (
     ParallelConfig,
 )
 from eventflow.config import ChildConfig
-from eventflow.core.effects import Enter, Flush, Fork, Plan
+from eventflow.core.effects import Flush, Fork, Plan
 from eventflow.core.failures import error_object, operation_error
 from eventflow.core.names import replay_name, resolve_name
 from eventflow.core.operation_table import detail
@@ -281,20 +281,6 @@ def _fatal_cause(exc: BaseException) -> BaseException | None:
 # -- one live run --------------------------------------------------------------------------------------
 
 
-class _FlatScope(Scope):
-    """A FLAT item's namespace: ids derive from the item's id, ParentId is the batch operation."""
-
-    __slots__ = ("prefix",)
-
-    def __init__(self, prefix: str, parent_id: str) -> None:
-        super().__init__(parent_id)
-        self.prefix = prefix
-
-    def next_id(self) -> str:
-        self.counter += 1
-        return child_id(self.prefix, self.counter)
-
-
 class _BatchRun:
     """The state of one batch within one invocation; its bound methods are the `Fork` protocol."""
 
@@ -376,16 +362,13 @@ def item_plan(state: ExecutionState, batch_id: str, spec: BatchSpec, index: int)
 def _flat_item_plan(
     state: ExecutionState, batch_id: str, item_id: str, fn: ItemFn, serdes: SerDes
 ) -> Plan[Any]:
-    recorded = state.operations.get(item_id)
-    if recorded is not None:  # a FLAT item writes nothing at its own id: the history was NESTED
-        raise NonDeterministicExecutionError(
-            op_id=item_id,
-            recorded={"type": recorded.type, "sub_type": recorded.sub_type, "name": recorded.name},
-            requested={"type": None, "sub_type": None, "name": None, "nesting": NestingType.FLAT.value},
-        )
-    value = yield Enter(fn, state, _FlatScope(item_id, batch_id))
+    """A FLAT item: a virtual child context at the item's id, under the batch."""
+    value = yield from child_plan(state, Scope(batch_id), fn, None, _VIRTUAL, op_id=item_id)
     # Round-tripped like a NESTED item's result, so both nestings hand the batch the same values.
     return round_trip(serdes, value, item_id, state.arn)[1]
+
+
+_VIRTUAL = ChildConfig(is_virtual=True)
 
 
 # -- the batch operation ---------------------------------------------------------------------------------

@@ -228,13 +228,11 @@ def wait_for_callback_plan(
         return (yield from handle.result_plan())
 
     # The CONTEXT's result is written with the callback's serdes when one is given: it is the codec that
-    # knows the decoded type. A lambda, so that child_plan infers no name of its own.
+    # knows the decoded type. The body is a core plan, run in the child's scope by child_plan itself.
     config = ChildConfig(serdes=serdes, sub_type=OperationSubType.WAIT_FOR_CALLBACK)
     try:
         return (
-            yield from child_plan(
-                state, scope, lambda ctx: ctx._drive(body(ctx._scope)), name, config, op_id=op_id
-            )
+            yield from child_plan(state, scope, lambda ctx: None, name, config, op_id=op_id, body=body)
         )
     except ChildContextError as exc:
         if state.status(child_id(op_id, 2)) == OperationStatus.FAILED:
@@ -267,3 +265,4 @@ __all__ = [
     "callback_plan",
     "wait_for_callback_plan",
 ]
+

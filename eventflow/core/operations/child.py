@@ -4,6 +4,11 @@ START is emitted before the function runs (it travels with the children's first 
 children carry the context's id as ParentId and derive their ids from it. SUCCEED carries the result,
 or, past 256 KiB, a summary with ReplayChildren set: replay then re-enters the function so that the
 children (all replayed from their own checkpoints) rebuild the result. FAIL carries the error.
+
+A virtual context (``ChildConfig(is_virtual=True)``, FLAT map/parallel items) writes nothing: it is an id
+namespace whose function runs on every invocation. The body is user code entered in a context of the
+front-end's flavour (`Enter`), or, for constructs built in the core (wait_for_callback), a plan over
+the child's scope, run inline so that the core never calls into a front-end.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from eventflow.core.effects import Enter, Flush, Plan
 from eventflow.core.failures import error_object, operation_error
 from eventflow.core.names import replay_name, resolve_name
 from eventflow.core.operation_table import detail
-from eventflow.core.scope import Scope
+from eventflow.core.scope import Scope, VirtualScope
 from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
 from eventflow.errors import CheckpointError, ChildContextError, NonDeterministicExecutionError
@@ -35,10 +40,12 @@ def child_plan(
     name: str | None,
     config: ChildConfig | None,
     op_id: str | None = None,
+    body: Callable[[Scope], Plan[Any]] | None = None,
     *,
     acknowledged: bool = True,
 ) -> Plan[Any]:
-    """Run ``fn`` in a child context. ``op_id`` is given by map/parallel for their items.
+    """Run ``fn`` in a child context (or the plan ``body`` builds over the child's scope, if given).
+    ``op_id`` is given by map/parallel for their items.
 
     ``acknowledged=False`` (map and parallel items) queues the SUCCEED without waiting for it: the item's
     result reaches the parent through the batch, whose own completion travels after it, and a crash
@@ -48,8 +55,10 @@ def child_plan(
     sub_type = config.sub_type or OperationSubType.RUN_IN_CHILD_CONTEXT
     name, carried = resolve_name(name, fn)
     op_id = op_id or scope.next_id()
-    name = replay_name(state, op_id, name, carried, fn)
     parent_id = scope.parent_id
+    if config.is_virtual:
+        return (yield from _virtual_plan(state, op_id, fn, name, sub_type, parent_id, body))
+    name = replay_name(state, op_id, name, carried, fn)
     entry = state.recorded_entry(op_id, _CONTEXT, sub_type, name, parent_id)
     serdes = config.serdes or state.serdes
 
@@ -70,7 +79,7 @@ def child_plan(
         state.emit(update(OperationAction.START))
 
     try:
-        value = yield Enter(fn, state, Scope(op_id))
+        value = yield from _body(state, op_id, name, sub_type, parent_id, fn, body, Scope(op_id), finished)
     except CheckpointError:
         raise  # a broken checkpoint channel, not the child's failure: Lambda retries the invocation
     except NonDeterministicExecutionError as exc:
@@ -106,3 +115,51 @@ def child_plan(
     if acknowledged:
         yield Flush(state)
     return value
+
+
+def _body(
+    state: ExecutionState,
+    op_id: str,
+    name: str | None,
+    sub_type: str,
+    parent_id: str | None,
+    fn: Callable[[Any], Any],
+    body: Callable[[Scope], Plan[Any]] | None,
+    child_scope: Scope,
+    replay: bool,
+) -> Plan[Any]:
+    """The context's function (or core plan) in ``child_scope``, reported to the observer if any."""
+    hooks = state.hooks
+    if hooks is None:
+        if body is not None:
+            return (yield from body(child_scope))
+        return (yield Enter(fn, state, child_scope))
+    hooks.context_entered(op_id, name, sub_type, parent_id, replay=replay)
+    try:
+        value = (yield from body(child_scope)) if body is not None else (yield Enter(fn, state, child_scope))
+    except BaseException as exc:
+        hooks.context_exited(op_id, name, sub_type, parent_id, exc=exc)
+        raise
+    hooks.context_exited(op_id, name, sub_type, parent_id, exc=None)
+    return value
+
+
+def _virtual_plan(
+    state: ExecutionState,
+    op_id: str,
+    fn: Callable[[Any], Any],
+    name: str | None,
+    sub_type: str,
+    parent_id: str | None,
+    body: Callable[[Scope], Plan[Any]] | None,
+) -> Plan[Any]:
+    """A virtual context: nothing recorded at ``op_id``, its function run in a `VirtualScope`."""
+    recorded = state.operations.get(op_id)
+    if recorded is not None:  # a virtual context writes nothing at its own id: the code changed
+        raise NonDeterministicExecutionError(
+            op_id=op_id,
+            recorded={"type": recorded.type, "sub_type": recorded.sub_type, "name": recorded.name},
+            requested={"type": None, "sub_type": sub_type, "name": name, "virtual": True},
+        )
+    scope = VirtualScope(op_id, parent_id)
+    return (yield from _body(state, op_id, name, sub_type, parent_id, fn, body, scope, False))

@@ -69,7 +69,11 @@ def invoke_plan(
         # Built unvalidated once the two strings are checked: the options model's schema is not built.
         from eventflow.events.wire import ChainedInvokeOptions
 
-        options = ChainedInvokeOptions.unchecked(function_name=function_name, tenant_id=tenant_id)
+        hooks = state.hooks
+        trace = hooks.trace_header(op_id, function_name) if hooks is not None else None
+        options = ChainedInvokeOptions.unchecked(
+            function_name=function_name, tenant_id=tenant_id, x_amzn_trace_id=trace
+        )
         state.emit(update(OperationAction.START, data, chained_invoke_options=options))
         yield Flush(state)
         entry = state.operations.entries.get(op_id)

@@ -29,8 +29,8 @@ from eventflow.retry import RetryPresets, RetryStrategy
 from eventflow.serdes import SerDes, deserialize, round_trip
 
 if TYPE_CHECKING:
+    from eventflow.core.observer import ContextLogger
     from eventflow.events.wire import StepOptions
-    from eventflow.log import DurableLogger
 
 _DEFAULT_CONFIG = StepConfig()
 # Enum members as module constants: a class attribute look-up on an Enum costs ~75 ns, several per step.
@@ -57,14 +57,14 @@ class StepContext(NamedTuple):
     state: ExecutionState | None = None
 
     @property
-    def logger(self) -> DurableLogger:
+    def logger(self) -> ContextLogger:
         """A logger whose records carry this step's execution ARN, operation id and name, and attempt.
 
         Built on first use, so a step that never logs pays nothing for it.
         """
-        from eventflow.log import step_logger
+        from eventflow.core.observer import logging_of
 
-        return step_logger(self)
+        return logging_of(self.state).step_logger(self)
 
     def __repr__(self) -> str:
         return (

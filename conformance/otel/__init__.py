@@ -1,0 +1,1 @@
+"""The OpenTelemetry and telemetry-record conformance suites, run locally like the core suite."""

@@ -1,0 +1,105 @@
+"""One eventflow handler per scenario of the OpenTelemetry suite, written from the requirements' prose.
+
+The suite's requirements name a ``scenario`` in their input; `SCENARIOS` maps each one covered here to
+its handler. The runner wraps a handler with `eventflow.otel.OtelPlugin` at deploy time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from eventflow import ChildConfig, DurableContext, StepContext, retry
+
+Handler = Callable[[Any, DurableContext], Any]
+SCENARIOS: dict[str, Handler] = {}
+
+
+def scenario(name: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        SCENARIOS[name] = handler
+        return handler
+
+    return register
+
+
+_ONE_RETRY = retry.exponential(max_attempts=2, initial_delay=1, backoff_rate=1, jitter=retry.Jitter.NONE)
+
+
+@scenario("success")
+def success(event: Any, ctx: DurableContext) -> Any:
+    return ctx.step(lambda s: "ok", name="otel-success")
+
+
+@scenario("wait-resume")
+def wait_resume(event: Any, ctx: DurableContext) -> Any:
+    ctx.wait(seconds=1, name="otel-wait")
+    return ctx.step(lambda s: "resumed", name="otel-after-resume")
+
+
+def _fails_first_attempt(step: StepContext) -> str:
+    if step.attempt == 1:
+        raise RuntimeError("first attempt fails")
+    return "recovered"
+
+
+@scenario("retry")
+def retry_once(event: Any, ctx: DurableContext) -> Any:
+    return ctx.step(_fails_first_attempt, name="otel-retry", retry=_ONE_RETRY)
+
+
+@scenario("long-retry")
+def long_retry(event: Any, ctx: DurableContext) -> Any:
+    delay = int(event.get("delay_seconds", 1))
+    strategy = retry.exponential(
+        max_attempts=2, initial_delay=delay, backoff_rate=1, jitter=retry.Jitter.NONE
+    )
+    return ctx.step(_fails_first_attempt, name="otel-long-retry", retry=strategy)
+
+
+def _always_fails(step: StepContext) -> Any:
+    raise RuntimeError("Intentional failure")
+
+
+@scenario("terminal-failure")
+def terminal_failure(event: Any, ctx: DurableContext) -> Any:
+    return ctx.step(_always_fails, name="otel-terminal-failure", retry=retry.no_retry)
+
+
+@scenario("child-context")
+def child_context(event: Any, ctx: DurableContext) -> Any:
+    return ctx.child_context(lambda child: child.step(lambda s: "child", name="otel-child-step"),
+                             name="otel-child-context")
+
+
+@scenario("child-context-failure")
+def child_context_failure(event: Any, ctx: DurableContext) -> Any:
+    def body(child: DurableContext) -> Any:
+        raise RuntimeError("Intentional child context failure")
+
+    return ctx.child_context(body, name="otel-failed-child-context")
+
+
+@scenario("handled-failure")
+def handled_failure(event: Any, ctx: DurableContext) -> Any:
+    with contextlib.suppress(Exception):
+        ctx.step(_always_fails, name="otel-handled-failure", retry=retry.no_retry)
+    return ctx.step(lambda s: "recovered", name="otel-recovery-step")
+
+
+@scenario("execution-failure")
+def execution_failure(event: Any, ctx: DurableContext) -> Any:
+    raise RuntimeError("Intentional execution failure")
+
+
+@scenario("virtual-context")
+def virtual_context(event: Any, ctx: DurableContext) -> Any:
+    return ctx.child_context(lambda child: "virtual-complete", name="otel-virtual-context",
+                             config=ChildConfig(is_virtual=True))
+
+
+@scenario("long-wait")
+def long_wait(event: Any, ctx: DurableContext) -> Any:
+    ctx.wait(seconds=int(event.get("delay_seconds", 1)), name="otel-long-wait")
+    return ctx.step(lambda s: "done", name="otel-after-long-wait")
