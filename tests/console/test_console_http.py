@@ -186,16 +186,23 @@ def test_failing_a_callback_and_stopping(server: LocalHttpServer) -> None:
     assert stopped.error is not None and stopped.error.error_message == "enough"
 
 
-def test_pause_and_resume_are_offered_once_the_api_serves_them(server: LocalHttpServer) -> None:
-    """This service has no pause route yet: the console offers no Pause and refuses one. Once the API's
-    route table has the route, the same action list offers it, with no change to the console."""
+def test_pause_and_resume_are_offered_where_they_apply_and_go_through_the_api(
+    server: LocalHttpServer,
+) -> None:
+    """The API serves PauseDurableExecution and ResumeDurableExecution: the console offers each where the
+    execution's status allows it, and acting sends the API's own request."""
     api = server.api
-    assert [a.name for a in actions.offered("execution", "RUNNING", api)] == ["stop"]
-    status, _, body = act(server, "pause", {"target": "arn"})
-    assert status == 404 and "Pause" in body["message"]
-    api.routes.append(("POST", re.compile(r"/2025-12-01/durable-executions/(?P<arn>[^/?]+)/pause"), api.stop))
     assert [a.name for a in actions.offered("execution", "RUNNING", api)] == ["pause", "stop"]
-    assert [a.name for a in actions.offered("execution", "PAUSED", api)] == ["stop"]
+    assert [a.name for a in actions.offered("execution", "PAUSED", api)] == ["resume", "stop"]
+    service = server.service
+    waiting = service.start_execution("approve", {"order": 5})
+    open_callback(service, waiting.arn)
+    assert act(server, "pause", {"target": waiting.arn, "fields": {"reason": "audit"}})[0] == 202
+    assert service.get(waiting.arn).status in (ExecutionStatus.PAUSING, ExecutionStatus.PAUSED)
+    assert act(server, "resume", {"target": waiting.arn, "fields": {"reason": "done"}})[0] == 202
+    assert service.get(waiting.arn).status is ExecutionStatus.RUNNING
+    status, _, body = act(server, "resume", {"target": waiting.arn, "fields": {}})
+    assert status == 409 and body["message"]  # not paused: the API's ResourceConflictException
 
 
 def test_the_list_pages_newest_first_and_filters(server: LocalHttpServer) -> None:
