@@ -74,8 +74,8 @@ class AsyncDriver:
             await self._flush(effect.state)
             return None
         if type(effect) is Call:
-            if effect.linger is not None:
-                self._linger(effect.linger)
+            if effect.linger is not None and effect.linger.checkpoints.defer():
+                self._arm(effect.linger)
             result = effect.fn(effect.arg)
             if type(result) in PLAIN_RESULTS:  # a sync step function's usual result: skip the ABC check
                 return result
@@ -171,7 +171,7 @@ class AsyncDriver:
                     result = await self._abackend.acheckpoint(state.arn, state.token, batch)
                 else:
                     result = await asyncio.to_thread(self.backend.checkpoint, state.arn, state.token, batch)
-                with state.lock:
+                with state.mutex:
                     state.acknowledge(result.token, result.operations)
             except BaseException as exc:
                 checkpoints.failed(exc)
@@ -182,20 +182,21 @@ class AsyncDriver:
                 self._checkpointing = None
                 call_done.set_result(None)
 
-    def _linger(self, state: ExecutionState) -> None:
-        """User code starts with updates queued: arm the timer that sends them if it runs long."""
-        loop = asyncio.get_running_loop()
-        when = state.checkpoints.linger_deadline(loop.time())
-        if when is not None:
-            loop.call_at(when, self._expire, state)
+    def _arm(self, state: ExecutionState) -> None:
+        """User code starts with updates queued and no timer covers them: arm the one that sends them if
+        the code runs long."""
+        period = state.checkpoints.arm()
+        if period is not None:
+            asyncio.get_running_loop().call_later(period, self._expire, state)
 
     def _expire(self, state: ExecutionState) -> None:
-        """The linger timer fired: re-arm, or send what is queued in a task of its own."""
+        """The linger timer fired: another period, or send what waited in a task of its own."""
+        checkpoints = state.checkpoints
         loop = asyncio.get_running_loop()
-        again = state.checkpoints.expire(loop.time())
-        if again is not None:
-            loop.call_at(again, self._expire, state)
-        elif state.checkpoints.in_flight is None:
+        if checkpoints.expire():
+            if checkpoints.linger is not None:
+                loop.call_later(checkpoints.linger, self._expire, state)
+        elif checkpoints.in_flight is None:
             task = loop.create_task(self._send_due(state))
             self._background.add(task)
             task.add_done_callback(self._background.discard)

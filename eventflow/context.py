@@ -60,8 +60,7 @@ class SyncDriver:
                 return stop.value  # type: ignore[no-any-return]
             value, error = None, None
             try:
-                decided = _item.batch_decided
-                if decided is not None and decided.is_set():
+                if _threaded_batches and (decided := _item.batch_decided) is not None and decided.is_set():
                     raise _ItemCancelled  # its batch is decided: the item stops at its next effect
                 value = self._perform(effect)
             except BaseException as exc:  # handed back to the plan, which decides
@@ -72,8 +71,8 @@ class SyncDriver:
             self._flush(effect.state)
             return None
         if type(effect) is Call:
-            if effect.linger is not None:
-                self._linger(effect.linger)
+            if effect.linger is not None and effect.linger.checkpoints.defer():
+                self._arm(effect.linger)
             result = effect.fn(effect.arg)
             # A step function's usual result is a plain value: skip the call that rules out awaitables.
             return result if type(result) in PLAIN_RESULTS else _not_awaitable(result, effect.fn)
@@ -89,9 +88,9 @@ class SyncDriver:
     # -- checkpoints ------------------------------------------------------------------------------
 
     def _flush(self, state: ExecutionState) -> None:
-        with state.lock:
+        with state.mutex:
             checkpoints = state.checkpoints
-            if _item.state is not state:
+            if not checkpoints.busy or _item.state is not state:  # not an item thread of this state
                 self._pump(state, checkpoints.target())
                 return
             checkpoints.busy -= 1  # an item thread in a flush adds nothing to the queue meanwhile
@@ -137,7 +136,8 @@ class SyncDriver:
                 self._end_call(state, exc)
                 raise
             self._end_call(state, None)
-
+            if not checkpoints.pending and not checkpoints.waiters:
+                return  # everything emitted is acknowledged: the common end of a sequential step
     @staticmethod
     def _gather(state: ExecutionState) -> None:
         """Before making a call, wait (at most `GATHER_SECONDS`) while other item threads are still busy
@@ -167,24 +167,25 @@ class SyncDriver:
         if checkpoints.waiters:
             state.lock.notify_all()
 
-    def _linger(self, state: ExecutionState) -> None:
-        """User code starts with updates queued: arm the timer that sends them if it runs long."""
-        with state.lock:
-            when = state.checkpoints.linger_deadline(time.monotonic())
-        if when is not None:
-            call_at(when, functools.partial(self._expire, state))
+    def _arm(self, state: ExecutionState) -> None:
+        """User code starts with updates queued and no timer covers them: arm the one that sends them if
+        the code runs long."""
+        with state.mutex:
+            period = state.checkpoints.arm()
+        if period is not None:
+            call_at(time.monotonic() + period, functools.partial(self._expire, state))
 
     def _expire(self, state: ExecutionState) -> None:
-        """The linger timer fired (in the timer thread): re-arm, or send what is queued."""
-        with state.lock:
-            again = state.checkpoints.expire(time.monotonic())
-            if again is None:
+        """The linger timer fired (in the timer thread): another period, or send what waited."""
+        with state.mutex:
+            again = state.checkpoints.expire()
+            if not again:
                 try:
                     self._pump(state, None)
-                except BaseException:
+                except BaseException:  # recorded as broken; the invocation's next operation raises it
                     return
-        if again is not None:
-            call_at(again, functools.partial(self._expire, state))
+        if again and state.checkpoints.linger is not None:
+            call_at(time.monotonic() + state.checkpoints.linger, functools.partial(self._expire, state))
 
     # -- map and parallel -------------------------------------------------------------------------
 
@@ -239,6 +240,9 @@ class SyncDriver:
                 outcomes.append(outcome)
                 done.notify()
 
+        global _threaded_batches  # noqa: PLW0603 - one counter for the process, changed under its lock
+        with _batches_lock:
+            _threaded_batches += 1
         outer = _item.state  # an item thread running a nested batch is not busy while it waits
         if outer is not None:
             _busy(outer, -1)
@@ -275,6 +279,8 @@ class SyncDriver:
             pool.shutdown(wait=True)
             if outer is not None:
                 _busy(outer, +1)
+            with _batches_lock:
+                _threaded_batches -= 1
 
 
 MAX_BATCH_THREADS = 32
@@ -297,7 +303,7 @@ class _ItemThread(threading.local):
 def _busy(state: ExecutionState, delta: int) -> None:
     """An item thread becomes busy (+1) or stops being busy (-1); a call being formed waits, briefly, for
     the count to reach zero."""
-    with state.lock:
+    with state.mutex:
         checkpoints = state.checkpoints
         checkpoints.busy += delta
         if delta < 0 and checkpoints.forming:
@@ -305,6 +311,10 @@ def _busy(state: ExecutionState, delta: int) -> None:
 
 
 _item = _ItemThread()
+# Threaded batches running in this process: while there are none, the per-effect cancellation check is
+# one global read instead of a thread-local one.
+_threaded_batches = 0
+_batches_lock = threading.Lock()
 
 
 def _not_awaitable(result: Any, fn: Callable[..., Any]) -> Any:

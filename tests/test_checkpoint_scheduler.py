@@ -72,17 +72,20 @@ def test_a_call_carries_the_longest_legal_prefix_of_the_queue() -> None:
     assert len(s.next_call() or []) == MAX_BATCH_UPDATES
 
 
-def test_nothing_is_sent_before_somebody_flushes_or_the_linger_runs_out() -> None:
+def test_nothing_is_sent_before_somebody_flushes_or_a_whole_period_passes_without_a_new_step() -> None:
     s = CheckpointScheduler(linger=0.05)
     s.pending.append(update("a"))
     assert s.next_call() is None  # queued, nobody waits
-    assert s.linger_deadline(100.0) == pytest.approx(100.05)
-    s.pending.append(update("b"))
-    assert s.linger_deadline(100.01) is None  # the armed timer covers it
-    assert s.expire(100.02) == pytest.approx(100.05)  # fired early: re-arm
+    assert s.defer() is True and s.arm() == 0.05
+    assert s.defer() is False and s.arm() is None  # the armed timer covers later steps too
+    assert s.expire() is True  # a step started during the period: another period
     assert s.next_call() is None
-    assert s.expire(100.06) is None
+    s.pending.append(update("b"))
+    assert s.expire() is False  # a whole period with no new step: the code is still running
     assert s.next_call() == [update("a"), update("b")]  # due though nobody flushed
+    s.ended()
+    assert s.expire() is False and not s.timer_armed  # nothing queued: the timer stops
+    assert s.defer() is True  # the next step arms it again
 
 
 def test_a_failed_call_breaks_the_scheduler_for_good() -> None:

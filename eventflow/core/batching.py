@@ -15,7 +15,8 @@ from eventflow.events.enums import OperationAction, OperationType
 MAX_BATCH_UPDATES = 250
 MAX_BATCH_BYTES = 750 * 1024
 _UPDATE_OVERHEAD = 256  # ids, enums and JSON punctuation of one update, generously
-_PAIRABLE = (OperationType.STEP, OperationType.CONTEXT)
+PAIRABLE = (OperationType.STEP, OperationType.CONTEXT)
+"""The operation types whose START may travel with their completion in one call."""
 
 
 def update_size(update: AnyUpdate) -> int:
@@ -38,7 +39,7 @@ def first_batch_length(updates: Sequence[AnyUpdate]) -> int:
         repeats = previous is not None and not (
             previous is OperationAction.START
             and update.action is not OperationAction.START
-            and update.type in _PAIRABLE
+            and update.type in PAIRABLE
         )
         if count and (repeats or count >= MAX_BATCH_UPDATES or size + u_size > MAX_BATCH_BYTES):
             return count

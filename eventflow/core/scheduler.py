@@ -25,12 +25,12 @@ call waits for them, at most `GATHER_SECONDS` (``forming``: nobody else starts a
 official SDK's batcher lingers a millisecond. Sequential code has no busy items and never waits.
 
 Deferred updates. An at-least-once step's START is queued without a flush and rides with the step's
-completion. If the step's code is still running ``linger`` seconds later, what is queued must go out while
-it runs (so a long attempt is on record, and a sandbox that dies mid-step leaves StepStarted): the plan
-asks for that with ``Call(..., linger=True)``, the driver calls `linger_deadline` and, if it answers a
-time, arms a timer for it; when the timer fires the driver calls `expire`, which either names a later
-deadline to re-arm for or makes the queue due, as if somebody had flushed it. One timer serves any number
-of sequential steps: it is armed once, and re-armed only when it fires early.
+completion. If the step's code is still running about ``linger`` seconds later, what is queued must go out
+while it runs (so a long attempt is on record, and a sandbox that dies mid-step leaves StepStarted): the
+plan asks for that with ``Call(..., linger=state)``; the driver counts the deferral (`defer`), arms a
+timer if none runs (`arm`), and when it fires calls `expire`, which makes the queue due once it waited a
+whole period with no new deferral, or asks for another period. One timer serves any number of sequential
+steps: a step costs a counter increment, and the timer wakes once a period while steps run.
 
 Fail-stop. A call that fails, or an answer the machines refuse, breaks the invocation: the service's
 state and ours may differ, so nothing may be built on it. Every later `target`, `done` and emit raises
@@ -43,9 +43,12 @@ driver), futures when tasks do (the async driver), a clock, and the I/O itself.
 
 from __future__ import annotations
 
-from eventflow.core.batching import first_batch_length
+from eventflow.core.batching import MAX_BATCH_BYTES, PAIRABLE, first_batch_length, update_size
 from eventflow.errors import CheckpointError
 from eventflow.events.emitted import AnyUpdate
+from eventflow.events.enums import OperationAction
+
+_START = OperationAction.START
 
 GATHER_SECONDS = 0.001
 """How long the maker of a call waits for other items running side by side to reach their own flushes,
@@ -61,8 +64,8 @@ short enough that a long attempt is on record almost at once."""
 class CheckpointScheduler:
     """The queue of one invocation's updates and the bookkeeping of its single chain of calls."""
 
-    __slots__ = ("acked", "broken", "busy", "closed", "deadline", "forming", "in_flight", "linger",
-                 "pending", "sent", "timer_armed", "waiters", "wanted")
+    __slots__ = ("acked", "broken", "busy", "closed", "deferrals", "forming", "in_flight", "linger",
+                 "pending", "seen", "sent", "timer_armed", "waiters", "wanted")
 
     def __init__(self, linger: float | None = START_LINGER_SECONDS) -> None:
         self.pending: list[AnyUpdate] = []
@@ -71,8 +74,9 @@ class CheckpointScheduler:
         self.wanted = 0  # the highest sequence number somebody waits for (or a linger made due)
         self.in_flight: list[AnyUpdate] | None = None
         self.linger = linger  # None: deferred updates wait for a flush, however long the code runs
-        self.deadline: float | None = None  # when the queued updates must go out even if nobody flushes
-        self.timer_armed = False  # a driver's timer will call `expire` (at the latest `deadline` set)
+        self.deferrals = 0  # user code started with updates queued (`defer`), ever
+        self.seen = 0  # ``deferrals`` when the timer last looked
+        self.timer_armed = False  # a driver's timer will call `expire`
         self.broken: BaseException | None = None
         self.closed = False  # the invocation is over: a timer that fires late sends nothing
         self.waiters = 0  # flushes waiting for the call in flight (a driver's count)
@@ -114,10 +118,21 @@ class CheckpointScheduler:
             or self.closed
         ):
             return None
-        count = len(pending) if len(pending) == 1 else first_batch_length(pending)
+        count = len(pending)
+        if count == 2:  # a START and its completion, the common call: legal unless too big or not a pair
+            first, second = pending
+            if not (
+                first.id == second.id
+                and first.action is _START
+                and second.action is not _START
+                and first.type in PAIRABLE
+                and update_size(first) + update_size(second) <= MAX_BATCH_BYTES
+            ):
+                count = first_batch_length(pending)
+        elif count > 2:
+            count = first_batch_length(pending)
         if count == len(pending):
             batch, self.pending = pending, []
-            self.deadline = None
         else:
             batch = pending[:count]
             del pending[:count]
@@ -140,7 +155,6 @@ class CheckpointScheduler:
         """The invocation has answered: nothing more is sent, whatever is still queued (an invocation that
         raised leaves its queue to the next invocation's replay, as a crash would)."""
         self.closed = True
-        self.deadline = None
 
     def broken_error(self) -> CheckpointError:
         """What every durable operation raises once a checkpoint failed."""
@@ -158,32 +172,39 @@ class CheckpointScheduler:
 
     # -- lingering --------------------------------------------------------------------------------
 
-    def linger_deadline(self, now: float) -> float | None:
-        """User code starts running while updates are queued: they must go out by ``now + linger``.
+    def defer(self) -> bool:
+        """User code starts running while updates are queued (an at-least-once START waiting for its
+        completion): they must go out if the code runs past the linger. A counter, so that the sync
+        driver can call it without the lock on every step; answers whether no timer covers it yet (the
+        driver then calls `arm`, under the lock)."""
+        self.deferrals += 1
+        return not self.timer_armed
 
-        Answers the time a driver must arm its timer for, or ``None`` when no timer is needed (nothing
-        queued, no linger, or the timer is armed already: it re-arms itself from `expire`)."""
-        if self.linger is None or not self.pending or self.closed:
-            return None
-        if self.deadline is None:
-            self.deadline = now + self.linger
-        if self.timer_armed:
+    def arm(self) -> float | None:
+        """The period to arm the driver's timer for, or ``None`` when none is needed (armed already, no
+        linger, or the invocation is over). The timer calls `expire` when the period ends."""
+        if self.timer_armed or self.linger is None or self.closed:
             return None
         self.timer_armed = True
-        return self.deadline
+        self.seen = self.deferrals
+        return self.linger
 
-    def expire(self, now: float) -> float | None:
-        """The driver's timer fired at ``now``. Answers a later deadline to re-arm for, or ``None``; past
-        the deadline, everything queued becomes due: `next_call` hands it out though nobody waits."""
-        deadline = self.deadline
-        if deadline is not None and now < deadline:
-            return deadline
+    def expire(self) -> bool:
+        """The driver's timer fired, a period after it was armed. Queued updates that waited a whole
+        period without a new deferral (the code that deferred them is still running) become due now:
+        `next_call` hands them out though nobody waits, and the timer stops. While steps keep starting,
+        the timer runs another period (answers True: re-arm). So a long attempt's START goes out between
+        one and two periods after its code starts, and sequential steps pay no timer work of their own."""
+        if not self.pending or self.closed:
+            self.timer_armed = False
+            return False
+        if self.deferrals != self.seen:
+            self.seen = self.deferrals
+            return True
         self.timer_armed = False
-        if deadline is not None:
-            self.deadline = None
-            target = self.sent + len(self.pending)
-            self.wanted = max(self.wanted, target)
-        return None
+        target = self.sent + len(self.pending)
+        self.wanted = max(self.wanted, target)
+        return False
 
 
 __all__ = ["GATHER_SECONDS", "START_LINGER_SECONDS", "CheckpointScheduler"]

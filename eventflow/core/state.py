@@ -5,9 +5,10 @@ id?" for replay (checking that the code still asks for the same operation), move
 through its state machine as updates are emitted, and hands the pending updates out in legal batches.
 A front-end sends those batches and feeds the service's answer back through `acknowledge`.
 
-Threads may share one state (the sync front-end runs map and parallel items on a pool): ``lock`` guards
+Threads may share one state (the sync front-end runs map and parallel items on a pool): ``mutex`` guards
 every fold and emit, so an answer being applied and an update being emitted never interleave; a driver
-holds it around the scheduler's calls too (``checkpoints``, `eventflow.core.scheduler`).
+holds it around the scheduler's calls too (``checkpoints``, `eventflow.core.scheduler`), and waits on
+``lock``, a condition over the same mutex.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class ExecutionState:
         "lock",
         "log",
         "log_settings",
+        "mutex",
         "operations",
         "replaying",
         "serdes",
@@ -62,7 +64,10 @@ class ExecutionState:
         self.operations = OperationTable()
         self._status: dict[str, str] = {}
         self._types: dict[str, OperationType] = {}
-        self.lock = threading.Condition()
+        # One plain lock for fold and emit (``with state.mutex``: a C-level enter and exit, twice per
+        # step), and a condition over it for the drivers' waits (``state.lock.wait()``/``notify_all()``).
+        self.mutex = threading.Lock()
+        self.lock = threading.Condition(self.mutex)
         self.checkpoints = CheckpointScheduler()
         self.token = token
         self._load(operations)
@@ -167,7 +172,7 @@ class ExecutionState:
     def emit(self, update: AnyUpdate) -> None:
         """Queue an update after moving its operation through its state machine (or raising)."""
         op_id, op_type = update.id, update.type
-        with self.lock:
+        with self.mutex:
             checkpoints = self.checkpoints
             if checkpoints.broken is not None:
                 raise checkpoints.broken_error()
@@ -199,7 +204,7 @@ class ExecutionState:
         A reported status must be one the operation can be in by now: the status we hold, or one its
         machine reaches from there (a timer firing, a callback answered). An operation with updates still
         queued behind this call keeps the status we hold (the answer predates them). Anything else raises
-        `UnexpectedStatusError`. Call with ``lock`` held.
+        `UnexpectedStatusError`. Call with ``mutex`` held.
         """
         self.token = token
         loaded = operations if isinstance(operations, list) else list(operations)
