@@ -5,6 +5,7 @@ of connection threads is bounded."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import socket
 import threading
@@ -123,8 +124,18 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(server: 
         assert LIMITS.idle_timeout * 0.9 <= time.monotonic() - started < 5
 
 
-def test_stalled_connections_never_hold_more_threads_than_the_bound(server: LocalHttpServer) -> None:
+@pytest.fixture
+def patient_server() -> Iterator[LocalHttpServer]:
+    """The same limits with a read timeout that outlasts opening every connection on a loaded machine:
+    a stalled request must still be stalled when the connections over the bound arrive."""
+    limits = dataclasses.replace(LIMITS, read_timeout=3.0)
+    with LocalHttpServer(LocalService(VirtualClock()), limits=limits) as running:
+        yield running
+
+
+def test_stalled_connections_never_hold_more_threads_than_the_bound(patient_server: LocalHttpServer) -> None:
     """Many connections stalled inside a request: the bound holds, and the ones over it get a 429."""
+    server = patient_server
     before = threading.active_count()
     stalled = [
         socket.create_connection(server.server_address, timeout=10) for _ in range(LIMITS.max_connections)
