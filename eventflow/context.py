@@ -71,8 +71,11 @@ class SyncDriver:
             self._flush(effect.state)
             return None
         if type(effect) is Call:
-            if effect.linger is not None and effect.linger.checkpoints.defer():
-                self._arm(effect.linger)
+            if effect.linger is not None:  # `CheckpointScheduler.defer`, inlined: once per step
+                checkpoints = effect.linger.checkpoints
+                checkpoints.deferrals += 1
+                if not checkpoints.timer_armed:
+                    self._arm(effect.linger)
             result = effect.fn(effect.arg)
             # A step function's usual result is a plain value: skip the call that rules out awaitables.
             return result if type(result) in PLAIN_RESULTS else _not_awaitable(result, effect.fn)
@@ -88,18 +91,57 @@ class SyncDriver:
     # -- checkpoints ------------------------------------------------------------------------------
 
     def _flush(self, state: ExecutionState) -> None:
+        checkpoints = state.checkpoints
         with state.mutex:
-            checkpoints = state.checkpoints
-            if not checkpoints.busy or _item.state is not state:  # not an item thread of this state
+            if not (
+                checkpoints.busy
+                or checkpoints.waiters
+                or checkpoints.forming
+                or checkpoints.closed
+                or checkpoints.in_flight is not None
+            ):
+                # Nobody else is flushing: this thread makes the call, as `_pump` would, in fewer steps
+                # (a sequential step's one round trip). Nothing is in flight, so ``acked == sent`` and
+                # anything emitted past it is queued: `next_call` hands it out.
+                target = checkpoints.target()
+                if checkpoints.acked >= target:
+                    return
+                batch = checkpoints.next_call()
+                assert batch is not None
+                token = state.token
+            elif not checkpoints.busy or _item.state is not state:  # not an item thread of this state
                 self._pump(state, checkpoints.target())
                 return
-            checkpoints.busy -= 1  # an item thread in a flush adds nothing to the queue meanwhile
-            if checkpoints.forming:
-                state.lock.notify_all()
+            else:
+                self._flush_item(state)
+                return
+        try:
+            result = self.backend.checkpoint(state.arn, token, batch)
+        except BaseException as exc:
+            with state.mutex:
+                self._end_call(state, exc)
+            raise
+        with state.mutex:
             try:
-                self._pump(state, checkpoints.target())
-            finally:
-                checkpoints.busy += 1
+                state.acknowledge(result.token, result.operations)
+            except BaseException as exc:
+                self._end_call(state, exc)
+                raise
+            self._end_call(state, None)
+            if checkpoints.pending or checkpoints.waiters:  # queued meanwhile by a timer or a thread
+                self._pump(state, target)
+
+    def _flush_item(self, state: ExecutionState) -> None:
+        """An item thread's flush (``state.mutex`` held): it adds nothing to the queue while it waits or
+        calls, so it is not busy meanwhile."""
+        checkpoints = state.checkpoints
+        checkpoints.busy -= 1
+        if checkpoints.forming:
+            state.lock.notify_all()
+        try:
+            self._pump(state, checkpoints.target())
+        finally:
+            checkpoints.busy += 1
 
     def _pump(self, state: ExecutionState, target: int | None) -> None:
         """Make the calls that are due until ``target`` is acknowledged, waiting while another thread's

@@ -209,8 +209,8 @@ class ExecutionState:
         self.token = token
         loaded = operations if isinstance(operations, list) else list(operations)
         status, pending = self._status, self.checkpoints.pending
-        checked: list[Entry] = []
-        for op in loaded:
+        ahead: set[str] = set()
+        for op in loaded:  # validate every snapshot before applying any (the usual answer: all as held)
             if type(op) is dict:
                 op_id, reported, op_type = op["id"], op["status"], op["type"]
             else:
@@ -218,11 +218,12 @@ class ExecutionState:
             held = status.get(op_id)
             if held is not None and held != reported:
                 if pending and any(update.id == op_id for update in pending):
-                    continue  # ahead of the answer: our queued updates will tell the service
-                if not reachable(op_type, held, reported):
+                    ahead.add(op_id)  # our queued updates are ahead of the answer: they will tell it
+                elif not reachable(op_type, held, reported):
                     raise UnexpectedStatusError(op_id=op_id, op_type=op_type, status=held, reported=reported)
-            checked.append(op)
-        self._load(checked)
+        if ahead:
+            loaded = [op for op in loaded if (op["id"] if type(op) is dict else op.id) not in ahead]  # type: ignore[union-attr]
+        self._load(loaded)
 
     def _load(self, operations: Iterable[Entry]) -> None:
         """Store the service's snapshots of operations as their current state. How the invocation's state
