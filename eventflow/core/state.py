@@ -46,6 +46,7 @@ class ExecutionState:
         "lock",
         "log",
         "log_settings",
+        "official_errors",
         "operations",
         "replaying",
         "serdes",
@@ -78,6 +79,8 @@ class ExecutionState:
         self.hooks: ExecutionObserver | None = None
         self.log_settings: Logging | None = None
         self.serdes: SerDes = DEFAULT_SERDES
+        # Record the official SDK's ErrorType names (``error_types="official"``); read only on failure.
+        self.official_errors = False
 
     @property
     def execution(self) -> Operation:
