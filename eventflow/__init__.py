@@ -27,6 +27,7 @@ from eventflow.batch import (
 )
 from eventflow.config import ChildConfig, StepConfig, StepSemantics
 from eventflow.context import DurableContext
+from eventflow.core.error_names import ErrorTypes
 from eventflow.core.names import durable_step, durable_wait_for_callback, durable_with_child_context
 from eventflow.core.operations.callback import AsyncCallback, Callback
 from eventflow.core.operations.compensation import CompensationSummary
@@ -88,6 +89,7 @@ __all__ = [
     "DurableHandler",
     "DurableLogger",
     "EnvelopeSerDes",
+    "ErrorTypes",
     "InvalidInputError",
     "InvokeError",
     "InvokeStoppedError",

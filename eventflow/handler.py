@@ -14,6 +14,7 @@ from typing import Any, overload
 from eventflow.backends.base import AsyncBackend, Backend, CheckpointResult, StatePage, current_backend
 from eventflow.context import SyncDriver
 from eventflow.core.effects import Plan
+from eventflow.core.error_names import ErrorTypes, wants_official
 from eventflow.core.invocation import invocation_plan
 from eventflow.events.emitted import AnyUpdate
 from eventflow.log import LoggerLike, LogSettings
@@ -43,8 +44,10 @@ class DurableHandler:
         log_replay: bool = False,
         serdes: SerDes | None = None,
         event_log: bool = False,
+        error_types: ErrorTypes | str = ErrorTypes.EVENTFLOW,
     ) -> None:
         self.fn = fn
+        self.official_errors = wants_official(error_types)
         self.event_log = event_log
         self.is_async = inspect.iscoroutinefunction(fn)
         self._backend = backend
@@ -57,12 +60,13 @@ class DurableHandler:
         """The invocation plan with this handler's options; observed by a fresh `PluginHost` if any."""
         if not self.plugins:
             return invocation_plan(
-                event, self.fn, log_settings=self.log_settings, serdes=self.serdes, keep_log=self.event_log
+                event, self.fn, log_settings=self.log_settings, serdes=self.serdes, keep_log=self.event_log,
+                official_errors=self.official_errors,
             )
         host = PluginHost(self.plugins, lambda_context)
         plan = invocation_plan(
             event, self.fn, hooks=host, log_settings=self.log_settings, serdes=self.serdes,
-            keep_log=self.event_log,
+            keep_log=self.event_log, official_errors=self.official_errors,
         )
         return host.observe(plan)
 
@@ -155,6 +159,7 @@ def durable_execution(
     log_replay: bool = False,
     serdes: SerDes | None = None,
     event_log: bool = False,
+    error_types: ErrorTypes | str = ErrorTypes.EVENTFLOW,
 ) -> Callable[[Callable[[Any, Any], Any]], DurableHandler]: ...
 
 
@@ -168,6 +173,7 @@ def durable_execution(
     log_replay: bool = False,
     serdes: SerDes | None = None,
     event_log: bool = False,
+    error_types: ErrorTypes | str = ErrorTypes.EVENTFLOW,
 ) -> DurableHandler | Callable[[Callable[[Any, Any], Any]], DurableHandler]:
     """Decorate a durable handler: ``@durable_execution`` or ``@durable_execution(backend=..., ...)``.
 
@@ -175,11 +181,14 @@ def durable_execution(
     ``step_context.logger`` write to (a stdlib or Powertools logger), ``log_replay`` keeps them writing
     while replaying; ``serdes`` is the default for every operation that names none (e.g.
     `EnvelopeSerDes` to replay histories the official SDK wrote); ``event_log`` keeps every snapshot
-    and update of each invocation in ``ctx.state.log`` (for audits and tests; off, it costs nothing).
+    and update of each invocation in ``ctx.state.log`` (for audits and tests; off, it costs nothing);
+    ``error_types="official"`` records the official SDK's ErrorType names where an operation's failure
+    escapes into its parent or ends the execution (``...exceptions.StepError`` where eventflow records the
+    step's own error; docs/MIGRATING.md).
     """
     options: dict[str, Any] = {
         "plugins": plugins, "logger": logger, "log_replay": log_replay, "serdes": serdes,
-        "event_log": event_log,
+        "event_log": event_log, "error_types": error_types,
     }
     if fn is not None:
         return DurableHandler(fn, backend, **options)

@@ -26,8 +26,10 @@ def error_type_name(exc: BaseException) -> str:
     return type_name(type(exc))
 
 
-def error_object(exc: BaseException) -> ErrorObject:
-    """The wire form of an exception. An `OperationError` keeps the error it carries.
+def error_object(exc: BaseException, official: bool = False) -> ErrorObject:
+    """The wire form of an exception. An `OperationError` keeps the error it carries; with ``official``
+    (the handler's ``error_types="official"``) its type is the official SDK's name for it
+    (`error_names.official_name`), as is an `InvalidInputError`'s.
 
     Built unchecked when every member has its declared type (always, but for an `OperationError` made
     with odd values), so that a cold process's first failure builds no validator.
@@ -42,6 +44,10 @@ def error_object(exc: BaseException) -> ErrorObject:
     else:
         values = {"error_message": str(exc), "error_type": error_type_name(exc), "error_data": None,
                   "stack_trace": None}
+    if official:
+        from eventflow.core.error_names import official_name
+
+        values["error_type"] = official_name(exc) or values["error_type"]
     from eventflow.events.wire import ErrorObject  # the wire models load with the first failure
 
     if _well_typed(values):

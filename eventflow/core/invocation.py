@@ -44,11 +44,13 @@ def invocation_plan(
     log_settings: Logging | None = None,
     serdes: SerDes | None = None,
     keep_log: bool = False,
+    official_errors: bool = False,
 ) -> Plan[dict[str, Any]]:
     """The whole invocation. ``handler(user_event, ctx)`` may return a value or an awaitable.
 
     ``hooks`` (plugins of this invocation), ``log_settings``, ``serdes`` (the default for operations
-    that name none) and ``keep_log`` (retain the invocation's event log, `ExecutionState.log`) are the
+    that name none), ``keep_log`` (retain the invocation's event log, `ExecutionState.log`) and
+    ``official_errors`` (record the official SDK's ErrorType names, `core.error_names`) are the
     handler's options; they ride on the execution state where plans read them.
     """
     if not isinstance(event, Mapping):
@@ -71,6 +73,7 @@ def invocation_plan(
         operations.extend(page.operations)
         marker = page.next_marker
     state = ExecutionState(arn, token, operations, keep_log=keep_log)
+    state.official_errors = official_errors
     try:
         return (yield from _run(state, invocation, handler, hooks, log_settings, serdes))
     finally:
@@ -91,7 +94,7 @@ def _run(
     try:
         user_event = _user_event(state.input_payload())
     except SerDesError as exc:
-        return _failed(exc)
+        return _failed(exc, state.official_errors)
     if hooks is not None:
         hooks.start(state, user_event, invocation.get("updated_operation_ids", []))
 
@@ -102,18 +105,22 @@ def _run(
             return refused
         if state.has_pending_work():
             return {"Status": InvocationStatus.PENDING.value}
-        return _failed(NothingPendingError("the handler suspended but nothing is pending"))
+        nothing = NothingPendingError("the handler suspended but nothing is pending")
+        return _failed(nothing, state.official_errors)
     except CheckpointError as exc:
         if exc.terminal:
-            return _failed(exc)
+            return _failed(exc, state.official_errors)
         raise
     except Exception as exc:
-        return (yield from _flush(state)) or _failed(exc)
+        return (yield from _flush(state)) or _failed(exc, state.official_errors)
 
     try:
         payload = json.dumps(result)  # what the official SDK writes, spaces included
     except (TypeError, ValueError) as exc:
-        return _failed(SerDesError(f"cannot serialize the handler's result ({type(result).__name__}): {exc}"))
+        return _failed(
+            SerDesError(f"cannot serialize the handler's result ({type(result).__name__}): {exc}"),
+            state.official_errors,
+        )
     if len(payload.encode()) > MAX_RESPONSE_BYTES:
         from eventflow.events.wire import OperationUpdate
 
@@ -138,7 +145,7 @@ def _flush(state: ExecutionState) -> Plan[dict[str, Any] | None]:
         yield Flush(state)
     except CheckpointError as exc:
         if exc.terminal:
-            return _failed(exc)
+            return _failed(exc, state.official_errors)
         raise
     return None
 
@@ -152,5 +159,5 @@ def _user_event(raw: str | None) -> Any:
         raise SerDesError(f"the execution's input payload is not JSON: {exc}") from exc
 
 
-def _failed(exc: BaseException) -> dict[str, Any]:
-    return {"Status": InvocationStatus.FAILED.value, "Error": error_object(exc).to_wire()}
+def _failed(exc: BaseException, official: bool) -> dict[str, Any]:
+    return {"Status": InvocationStatus.FAILED.value, "Error": error_object(exc, official).to_wire()}

@@ -48,6 +48,7 @@ class ExecutionState:
         "log",
         "log_settings",
         "mutex",
+        "official_errors",
         "operations",
         "replaying",
         "serdes",
@@ -83,6 +84,8 @@ class ExecutionState:
         self.hooks: ExecutionObserver | None = None
         self.log_settings: Logging | None = None
         self.serdes: SerDes = DEFAULT_SERDES
+        # Record the official SDK's ErrorType names (``error_types="official"``); read only on failure.
+        self.official_errors = False
 
     @property
     def execution(self) -> Operation:

@@ -124,10 +124,11 @@ class _RecordingClient:
 
 
 def replay_in_eventflow(
-    workflow: Callable[[Any, Any], Any], event: dict[str, Any], serdes: SerDes | None = None
+    workflow: Callable[[Any, Any], Any], event: dict[str, Any], serdes: SerDes | None = None,
+    error_types: str = "eventflow",
 ) -> Replayed:
     backend = _RefusingBackend()
-    output = DurableHandler(workflow, backend, serdes=serdes)(event, None)
+    output = DurableHandler(workflow, backend, serdes=serdes, error_types=error_types)(event, None)
     return Replayed(output, list(backend.updates))
 
 

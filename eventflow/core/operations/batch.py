@@ -445,7 +445,7 @@ def batch_plan(
         fatal = _fatal_cause(exc)
         if isinstance(fatal, CheckpointError):
             raise fatal from None  # the checkpoint channel is broken: write nothing, let Lambda retry
-        error = error_object(fatal or exc)
+        error = error_object(fatal or exc, state.official_errors)
         state.emit(update(OperationAction.FAIL, error=error))
         yield Flush(state)
         if fatal is not None:

@@ -86,13 +86,13 @@ def child_plan(
         # Changed code: the context records where it diverged (as the official SDK's do), and the
         # error itself, not a ChildContextError, ends the execution.
         if not finished:
-            state.emit(update(OperationAction.FAIL, error=error_object(exc)))
+            state.emit(update(OperationAction.FAIL, error=error_object(exc, state.official_errors)))
             yield Flush(state)
         raise
     except Exception as exc:
         if finished:
             raise
-        error = error_object(exc)
+        error = error_object(exc, state.official_errors)
         state.emit(update(OperationAction.FAIL, error=error))
         yield Flush(state)
         raise operation_error(ChildContextError, error, operation_id=op_id, name=name) from exc

@@ -137,7 +137,7 @@ def _fail(
     name: str | None,
 ) -> Plan[NoReturn]:
     """FAIL the operation with ``exc`` and raise `WaitForConditionError`; never returns."""
-    error = error_object(exc)
+    error = error_object(exc, state.official_errors)
     state.emit(update(OperationAction.FAIL, error=error))
     yield Flush(state)
     raise operation_error(WaitForConditionError, error, operation_id=op_id, name=name) from exc

@@ -177,7 +177,7 @@ def run_step(state: ExecutionState, opened: OpenStep, fn: Callable[[StepContext]
             hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=None)
         payload, value = round_trip(opened.serdes, value, op_id, state.arn)
     except SerDesError as exc:
-        state.emit(update(_FAIL, error=error_object(exc)))
+        state.emit(update(_FAIL, error=error_object(exc, state.official_errors)))
         yield flush
         raise
     except Exception as exc:
@@ -201,7 +201,7 @@ def _after_failure(
     """Checkpoint a failed attempt: RETRY and suspend, or FAIL and raise `StepError`. Never returns."""
     strategy = config.retry_strategy or _default_retry
     decision = strategy(exc, attempt)
-    error = error_object(exc)
+    error = error_object(exc, state.official_errors)
     if decision.should_retry:
         state.emit(
             update(
