@@ -12,6 +12,7 @@ from datetime import datetime
 from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
 from eventflow.events.history import Event
 from eventflow.events.wire import ErrorObject, Operation
+from eventflow.testing.heap import with_frozen_heap
 from eventflow.testing.labels import IdLabeler
 
 
@@ -45,6 +46,7 @@ def history_line(event: Event, labeler: IdLabeler, start: datetime | None) -> st
     return f"{head} {event.name or '':<18} {_summary(event)}".rstrip()
 
 
+@with_frozen_heap
 def history_table(events: Iterable[Event], labeler: IdLabeler | None = None) -> str:
     """One line per event: EventId, time since the execution started, type, operation label and name, and
     a short details summary."""
@@ -166,6 +168,7 @@ def _node_line(node: OperationNode, width: int) -> str:
     return "  ".join(parts)
 
 
+@with_frozen_heap
 def execution_tree(source: OperationsOrEvents, *, width: int = 40, labeler: IdLabeler | None = None) -> str:
     """The execution as an indented tree: label, construct, name, status, duration, attempts, payload."""
     lines: list[str] = []
@@ -188,6 +191,7 @@ def _flatten(nodes: Iterable[OperationNode], depth: int = 0) -> Iterator[tuple[i
         yield from _flatten(node.children, depth + 1)
 
 
+@with_frozen_heap
 def execution_timeline(
     source: OperationsOrEvents, *, width: int = 50, labeler: IdLabeler | None = None
 ) -> str:
@@ -220,6 +224,7 @@ def _mermaid_text(text: str) -> str:
     return text.replace('"', "'").replace("#", "").replace(":", " ").replace(";", ",")
 
 
+@with_frozen_heap
 def mermaid_tree(source: OperationsOrEvents, *, width: int = 30, labeler: IdLabeler | None = None) -> str:
     """A Mermaid ``flowchart TD`` of the execution tree, nodes coloured by status."""
     lines = ["flowchart TD"]
@@ -241,6 +246,7 @@ def mermaid_tree(source: OperationsOrEvents, *, width: int = 30, labeler: IdLabe
     return "\n".join(lines) + "\n"
 
 
+@with_frozen_heap
 def mermaid_gantt(
     source: OperationsOrEvents, *, title: str = "execution", labeler: IdLabeler | None = None
 ) -> str:
