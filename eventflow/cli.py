@@ -21,7 +21,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from eventflow.errors import DurableError
@@ -142,17 +142,26 @@ def _run(
             function_name, name=args.name, input_payload=payload, timeout_seconds=args.timeout
         )
         print(f"started {execution.arn}", file=out)
-    service.run(execution.arn)
+    from eventflow.testing.harness import answer_would_cancel
+
+    # On the virtual clock, time stops before a callback's timeout: the user answers first (or --advance).
+    if args.advance is not None and not args.real_clock:
+        target = service.clock.now() + timedelta(seconds=args.advance)
+        service.run(execution.arn, hold=lambda due, key: due > target)
+        if execution.running and service.clock.now() < target and isinstance(service.clock, VirtualClock):
+            service.clock.advance_to(target)
+    service.run(execution.arn, hold=answer_would_cancel(service))
     print(file=out)
     print_outcome(execution, out)
     if execution.running:
-        open_callbacks = [
-            record.callback_id
-            for record in execution.callbacks.values()
-            if execution.operations[record.op_id].status == "STARTED"
-        ]
-        for callback_id in open_callbacks:
-            print(f"waiting   callback {callback_id}", file=out)
+        now = service.clock.now()
+        for record in execution.callbacks.values():
+            op = execution.operations[record.op_id]
+            if op.status != "STARTED":
+                continue
+            deadline = "" if record.timeout_at is None else (
+                f" (times out at +{(record.timeout_at - now).total_seconds():g} s)")
+            print(f"waiting   callback {op.name or '-'!r} {record.callback_id}{deadline}", file=out)
         print(
             f"answer with `eventflow callback succeed ID --result JSON`, then "
             f"`eventflow run {args.handler} --resume {execution.arn}`",
@@ -468,6 +477,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=int, help="execution timeout in seconds")
     run.add_argument("--resume", metavar="ARN", help="continue this execution instead of starting one")
     run.add_argument("--real-clock", action="store_true", help="really wait instead of skipping waits")
+    run.add_argument(
+        "--advance",
+        type=float,
+        metavar="SECONDS",
+        help="on the virtual clock, let this much time pass first (callback timeouts included); without it "
+        "time stops before any timer an answer would cancel",
+    )
     run.add_argument("--memory", action="store_true", help="keep nothing: use the in-memory store")
     run.set_defaults(func=cmd_run)
 
@@ -547,4 +563,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except DurableError as exc:  # unknown ARN or callback, refused request, ...
         print(f"eventflow: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `eventflow history ARN | head`: the reader left, which is no error
+        if out is sys.stdout:  # stop the interpreter's final flush from raising again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return result

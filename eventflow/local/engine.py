@@ -60,7 +60,7 @@ from eventflow.local.invocations import Invocations
 from eventflow.local.model import ExecutionSummary, LocalExecution, function_arn
 from eventflow.local.queries import DEFAULT_PAGE_ITEMS, ExecutionFilter, Queries
 from eventflow.local.recovery import adopt, resume
-from eventflow.local.run_loop import RunLoop
+from eventflow.local.run_loop import Hold, RunLoop
 from eventflow.local.runtime import Runtime
 from eventflow.local.state import EventListener, ServiceState
 from eventflow.local.store import MemoryStore, Store
@@ -293,12 +293,13 @@ class LocalService:
         virtual clock it takes its place among the timers, so it fires in exactly the right order."""
         self._wakeups.at(seconds, action)
 
-    def run(self, arn: str, *, timeout: float | None = None) -> LocalExecution:
+    def run(self, arn: str, *, timeout: float | None = None, hold: Hold | None = None) -> LocalExecution:
         """Drive the service (this execution, its chained invokes, anything else queued) until the execution
         ends; with a virtual clock, also return when only the outside world can move it on (an unanswered
-        callback without a timeout). With a real clock, ``timeout`` bounds the real time spent."""
+        callback without a timeout), or when the next timer is one ``hold(due, key)`` holds. With a real
+        clock, ``timeout`` bounds the real time spent."""
         execution = self.get(arn)
-        self._run_loop.drive(lambda: not execution.running, timeout)
+        self._run_loop.drive(lambda: not execution.running, timeout, hold=hold)
         return execution
 
     def run_all(self, *, timeout: float | None = None) -> None:

@@ -20,16 +20,21 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from eventflow.local.chained_invokes import ChainedInvokes
 from eventflow.local.clock import VirtualClock
 from eventflow.local.invocations import Invocations
 from eventflow.local.model import LocalExecution
 from eventflow.local.state import ServiceState
+from eventflow.local.timers import TimerKey
 from eventflow.local.wakeups import Wakeups
 from eventflow.local.work import INVOKE, WorkItem
 
 log = logging.getLogger(__name__)
+
+Hold = Callable[[datetime, TimerKey], bool]
+"""``hold(due, key)``: True keeps a virtual clock from moving to this timer (the caller acts first)."""
 
 
 class RunLoop:
@@ -77,10 +82,17 @@ class RunLoop:
         self._pool.submit(self._perform_on_pool, item)
 
     def drive(
-        self, done: Callable[[], bool], timeout: float | None, *, forever: bool = False, advance: bool = True
+        self,
+        done: Callable[[], bool],
+        timeout: float | None,
+        *,
+        forever: bool = False,
+        advance: bool = True,
+        hold: Hold | None = None,
     ) -> None:
         """Run until ``done()``; or until ``timeout`` real seconds pass; or, unless ``forever``, until only
-        another thread could move things on. ``advance=False`` keeps a virtual clock where it is."""
+        another thread could move things on. ``advance=False`` keeps a virtual clock where it is; ``hold``
+        stops it before the timers it holds (a test answers a callback before its timeout fires)."""
         state = self._state
         deadline = None if timeout is None else time.monotonic() + timeout
         virtual = isinstance(state.clock, VirtualClock) and advance
@@ -96,6 +108,8 @@ class RunLoop:
                 if item is None or pooled:  # nothing to run here, now: timers, or wait
                     if not (virtual and self._busy):  # virtual time stands still while handlers run
                         top = self._wakeups.next_due()
+                        if top is not None and virtual and hold is not None and hold(*top):
+                            top = None
                         if top is not None and (virtual or top[0] <= state.clock.now()):
                             if virtual:
                                 assert isinstance(state.clock, VirtualClock)
