@@ -22,7 +22,7 @@ from eventflow.core.effects import PLAIN_RESULTS, Call, Effect, Enter, Flush, Fo
 from eventflow.core.operations.callback import Callback
 from eventflow.core.operations.compensation import CompensationSummary
 from eventflow.core.operations.step import StepContext, open_step, run_step
-from eventflow.core.scope import Scope
+from eventflow.core.scope import Scope, running_step
 from eventflow.core.state import ExecutionState
 from eventflow.errors import SuspendExecution
 from eventflow.retry import RetryStrategy
@@ -73,7 +73,11 @@ class SyncDriver:
         if type(effect) is Call:
             if effect.linger is not None:
                 self._linger(effect.linger)
-            result = effect.fn(effect.arg)
+            running = running_step.set(effect.arg)  # durable calls from the step's code are refused
+            try:
+                result = effect.fn(effect.arg)
+            finally:
+                running_step.reset(running)
             # A step function's usual result is a plain value: skip the call that rules out awaitables.
             return result if type(result) in PLAIN_RESULTS else _not_awaitable(result, effect.fn)
         if type(effect) is Enter:

@@ -45,6 +45,25 @@ class NonDeterministicExecutionError(TerminalError):
         )
 
 
+class DurableCallInStepError(TerminalError):
+    """A durable operation (``ctx.step``, ``ctx.wait``, ...) was called while a step's function ran.
+
+    A step's function is ordinary code, run once per attempt; operations it started would be recorded as
+    its siblings and not be found where the next replay looks for them. Raised at once, naming the step,
+    and the step fails with it (no retry can fix it). Group operations with ``ctx.child_context`` instead.
+    """
+
+    def __init__(self, step_name: str | None, step_id: str) -> None:
+        self.step_name = step_name
+        self.step_id = step_id
+        which = f"step {step_name!r}" if step_name is not None else f"the unnamed step {step_id[:12]}"
+        super().__init__(
+            f"a durable operation was called inside {which}: a step's function runs as plain code once per "
+            "attempt and cannot start durable operations; call it from the handler, or group operations "
+            "with ctx.child_context(...)"
+        )
+
+
 class SerDesError(TerminalError):
     """A value could not be serialized or deserialized."""
 

@@ -44,7 +44,7 @@ from eventflow.core.failures import error_object, operation_error
 from eventflow.core.names import replay_name, resolve_name
 from eventflow.core.operation_table import detail
 from eventflow.core.operations.child import MAX_PAYLOAD_BYTES, child_plan
-from eventflow.core.scope import Scope
+from eventflow.core.scope import Scope, refuse_in_step, running_step
 from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
 from eventflow.envelope import EnvelopeSerDes
@@ -228,6 +228,8 @@ class _FlatScope(Scope):
         self.prefix = prefix
 
     def next_id(self) -> str:
+        if running_step.get() is not None:
+            refuse_in_step()
         self.counter += 1
         return child_id(self.prefix, self.counter)
 

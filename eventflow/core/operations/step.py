@@ -22,7 +22,13 @@ from eventflow.core.operation_table import detail
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
-from eventflow.errors import SerDesError, StepError, StepInterruptedError, SuspendExecution
+from eventflow.errors import (
+    DurableCallInStepError,
+    SerDesError,
+    StepError,
+    StepInterruptedError,
+    SuspendExecution,
+)
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
 from eventflow.retry import RetryPresets, RetryStrategy
@@ -176,7 +182,7 @@ def run_step(state: ExecutionState, opened: OpenStep, fn: Callable[[StepContext]
         if hooks is not None:
             hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=None)
         payload, value = round_trip(opened.serdes, value, op_id, state.arn)
-    except SerDesError as exc:
+    except (SerDesError, DurableCallInStepError) as exc:  # no retry can fix these: fail at once
         state.emit(update(_FAIL, error=error_object(exc)))
         yield flush
         raise
