@@ -182,5 +182,22 @@ def durable_execution(
         "event_log": event_log,
     }
     if fn is not None:
+        _require_handler(fn)
         return DurableHandler(fn, backend, **options)
-    return lambda f: DurableHandler(f, backend, **options)
+
+    def decorate(f: Callable[[Any, Any], Any]) -> DurableHandler:
+        _require_handler(f)
+        return DurableHandler(f, backend, **options)
+
+    return decorate
+
+
+def _require_handler(fn: object) -> None:
+    """Refuse, when decorating, what cannot be a handler (a bare TypeError would come at the first event)."""
+    if not callable(fn):
+        from eventflow.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"durable_execution decorates a handler function (event, ctx) -> result, got "
+            f"{type(fn).__name__} {fn!r}; use @durable_execution or @durable_execution(...) on a function"
+        )

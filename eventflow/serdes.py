@@ -139,8 +139,29 @@ def serialize(serdes: SerDes, value: Any, operation_id: str, execution_arn: str)
         raise
     except Exception as exc:
         raise SerDesError(
-            f"cannot serialize the result of operation {operation_id!r} ({type(value).__name__}): {exc}"
+            f"cannot serialize the result of operation {operation_id[:12]} ({type(value).__name__}): {exc}"
+            + fix_for(value)
         ) from exc
+
+
+def fix_for(value: Any) -> str:
+    """A suggestion for a value the default JSON cannot write, or ``""``."""
+    kind = type(value)
+    if hasattr(kind, "model_dump") and hasattr(kind, "model_validate"):  # a pydantic model
+        return (
+            f"; pass serdes=PydanticSerDes({kind.__name__}) to write and read it as the model, or return "
+            "value.model_dump(mode='json')"
+        )
+    if kind.__module__ == "datetime" or kind.__name__ in ("UUID", "Decimal"):
+        return (
+            "; return a JSON value instead (str(value), value.isoformat()), or pass "
+            f"serdes=EnvelopeSerDes(), which writes {kind.__name__} values"
+        )
+    if kind in (set, frozenset, tuple, bytes):
+        return (
+            f"; return a list (or str) instead, or pass serdes=EnvelopeSerDes(), which writes {kind.__name__}"
+        )
+    return ""
 
 
 def deserialize(serdes: SerDes, data: str | None, operation_id: str, execution_arn: str) -> Any:
@@ -157,7 +178,7 @@ def deserialize(serdes: SerDes, data: str | None, operation_id: str, execution_a
     except SerDesError:
         raise
     except Exception as exc:
-        raise SerDesError(f"cannot deserialize the payload of operation {operation_id!r}: {exc}") from exc
+        raise SerDesError(f"cannot deserialize the payload of operation {operation_id[:12]}: {exc}") from exc
 
 
 def round_trip(serdes: SerDes, value: Any, operation_id: str, execution_arn: str) -> tuple[str, Any]:

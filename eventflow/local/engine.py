@@ -184,6 +184,7 @@ class LocalService:
         durable: bool = True,
         timeout_seconds: int | None = None,
         invocation_timeout_seconds: float | None = None,
+        replace: bool = False,
     ) -> None:
         """Make ``handler`` invocable as ``function_name``. A plain (``durable=False``) handler is called
         with the decoded payload, as Lambda calls a function that is not durable.
@@ -199,7 +200,15 @@ class LocalService:
         while a handler runs). An invocation that runs past it counts as a timed-out sandbox: it fails with
         ``Sandbox.Timedout`` and is retried like a crash (`MAX_LAMBDA_RETRIES`), and the handler, which
         Python cannot kill, is left to finish on its own thread with its checkpoints refused. Without it an
-        invocation is not bounded, and the handler runs on the thread that drives the service."""
+        invocation is not bounded, and the handler runs on the thread that drives the service.
+
+        A second, different handler under a name already registered is refused unless ``replace=True``
+        (deploying new code under the same name), so two functions never silently share one name."""
+        if not (callable(handler) or isinstance(handler, Runtime)):
+            raise InvalidParameterValueError(
+                f"register({function_name!r}, ...) takes a handler function or a Runtime, got "
+                f"{type(handler).__name__} {handler!r}"
+            )
         if invocation_timeout_seconds is not None and not 0 < invocation_timeout_seconds <= 900:
             raise InvalidParameterValueError(
                 f"invocation_timeout_seconds must be over 0 and at most 900, got {invocation_timeout_seconds}"
@@ -214,6 +223,14 @@ class LocalService:
         state = self._state
         with state.cond:
             previous = state.registry.get(function_name)
+            same = previous is not None and (
+                previous.runtime is runtime if runtime is not None else previous.handler is call
+            )
+            if previous is not None and not replace and not same:
+                raise InvalidParameterValueError(
+                    f"a function named {function_name!r} is registered already; register another name, or "
+                    "pass replace=True to put the new code in its place (a new version of the function)"
+                )
             state.registry[function_name] = RegisteredFunction(
                 function_name, call, durable, timeout_seconds, limit, runtime
             )
