@@ -94,6 +94,32 @@ def open_service(
     return LocalService(clock or RealClock(), store=store, on_event=on_event, concurrency=concurrency)
 
 
+_LOGGED = ("Execution", "InvocationCompleted", "Callback")  # what serve logs at INFO (event type prefixes)
+
+
+def serve_event_logger(payloads: bool) -> Callable[[str, Event], None]:
+    """``on_event`` for `eventflow serve`: each execution's start and end, each invocation, each callback
+    event at INFO on the ``eventflow.serve`` logger; the details (payloads, errors) only if ``payloads``."""
+    import logging
+
+    log = logging.getLogger("eventflow.serve")
+
+    def on_event(arn: str, event: Event) -> None:
+        kind = str(event.event_type or "")
+        if not kind.startswith(_LOGGED) or not log.isEnabledFor(logging.INFO):
+            return
+        execution = arn.rsplit("/", 1)[-1]
+        name = f" {event.name!r}" if event.name else ""
+        details = ""
+        if payloads:
+            from eventflow.views import _summary
+
+            details = f" {_summary(event)}".rstrip()
+        log.info("%s %s%s%s", execution, kind, name, details)
+
+    return on_event
+
+
 # -- rendering ---------------------------------------------------------------------------------------------
 
 
@@ -117,8 +143,35 @@ def print_outcome(execution: LocalExecution, out: TextIO) -> None:
 _CALLBACK_ID_HELP = "the callback's id; one that starts with '-' goes last, after '--'"
 
 
+def require_durable(spec: str, handler: Callable[..., Any]) -> None:
+    """Refuse an eventflow handler that was not decorated: called with the service's invocation input as
+    its event and a Lambda context as its ``ctx``, it would fail in a confusing way. Recognised by its
+    second parameter (annotated ``DurableContext``, or named ``ctx``); a function that speaks the
+    protocol itself (``(event, context)`` returning ``{"Status": ...}``) is a durable handler too."""
+    import inspect
+
+    from eventflow.handler import DurableHandler
+
+    if isinstance(handler, DurableHandler) or hasattr(handler, "__wrapped__"):  # ours, or another decorator
+        return
+    try:
+        params = list(inspect.signature(handler).parameters.values())
+    except (TypeError, ValueError):
+        return
+    if len(params) < 2:
+        return
+    second = params[1]
+    if second.name != "ctx" and "DurableContext" not in str(second.annotation):
+        return
+    raise CliError(
+        f"{spec} is not a durable handler: decorate it with @durable_execution (from eventflow import "
+        "durable_execution)"
+    )
+
+
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     function_name, handler = load_handler(args.handler)
+    require_durable(args.handler, handler)
     function_name = args.function_name or function_name
     payload = None
     if args.input is not None:
@@ -161,7 +214,8 @@ def _run(
                 continue
             deadline = "" if record.timeout_at is None else (
                 f" (times out at +{(record.timeout_at - now).total_seconds():g} s)")
-            print(f"waiting   callback {op.name or '-'!r} {record.callback_id}{deadline}", file=out)
+            name = f" {op.name!r}" if op.name else ""
+            print(f"waiting   callback {record.callback_id}{name}{deadline}", file=out)
         print(
             f"answer with `eventflow callback succeed ID --result JSON`, then "
             f"`eventflow run {args.handler} --resume {execution.arn}`",
@@ -175,9 +229,10 @@ def _run(
 def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
     service = open_service(args)
     events = service.history(args.arn)
-    if args.json:
-        json.dump([event.to_wire() for event in events], out, indent=2)
-        print(file=out)
+    if args.json:  # the shape `eventflow view --json` writes and reads: GetDurableExecutionHistory's
+        from eventflow.testing.histories import dumps_json
+
+        out.write(dumps_json(events))
     else:
         print_history(events, out, tree=args.tree)
     return 0
@@ -214,12 +269,22 @@ def cmd_callback(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_executions(args: argparse.Namespace, out: TextIO) -> int:
     service = open_service(args)
+    # RUNNING with no live process on the database: nothing moves it on until someone resumes it.
+    owner = service.store.owner() if isinstance(service.store, SqliteStore) else None
     rows, _ = service.list_executions(args.function, max_items=10**9)
     print(f"{'status':<10} {'started':<20} {'function':<20} {'name':<38} arn", file=out)
+    idle = 0
     for row in rows:
         started = row.started_at.strftime("%Y-%m-%d %H:%M:%S")
+        status = row.status.value
+        if row.status is ExecutionStatus.RUNNING and owner is None:
+            status, idle = status + "*", idle + 1
+        print(f"{status:<10} {started:<20} {row.function_name:<20} {row.name:<38} {row.arn}", file=out)
+    if idle:
         print(
-            f"{row.status.value:<10} {started:<20} {row.function_name:<20} {row.name:<38} {row.arn}", file=out
+            f"\n* {idle} running execution(s) with no process driving them: resume one with "
+            "`eventflow run MODULE:HANDLER --resume ARN`, or start `eventflow serve` on this database",
+            file=out,
         )
     return 0
 
@@ -323,8 +388,18 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 
     if args.concurrency < 1:
         raise CliError(f"--concurrency must be at least 1, got {args.concurrency}")
+    import logging
+
     clock = VirtualClock(datetime.now(UTC)) if args.virtual_clock else RealClock()
     service = open_service(args, clock, concurrency=args.concurrency)
+    if not logging.getLogger().handlers:  # the application's own logging setup wins
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    service.on_event = serve_event_logger(args.log_payloads)
+    rows = service.list_executions(None, max_items=10**9)[0]
+    running = [row for row in rows if row.status is ExecutionStatus.RUNNING]
+    if running:
+        logging.getLogger("eventflow.serve").info(
+            "recovered %d running execution(s) from %s; they carry on", len(running), args.db)
     server: LocalHttpServer | None = None
     try:
         server = LocalHttpServer(service, args.host, args.port)
@@ -334,6 +409,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
             return load_handler(spec)[1]
 
         configured = _configured_functions(args.config) if args.config else []
+        _refuse_duplicate_names([c[0] for c in configured], args.function or ())
         for name, spec, durable, timeout, limit, directory in configured:
             service.register(
                 name,
@@ -370,6 +446,17 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         server.server_close()
         service.close_runtimes()
     return 0
+
+
+def _refuse_duplicate_names(configured: Sequence[str], options: Sequence[str]) -> None:
+    """One function per name: a name given twice (in --function, or in both it and --config) is refused
+    rather than the later silently replacing the earlier."""
+    seen = set(configured)
+    for item in options:
+        name = item.partition("=")[0]
+        if name in seen:
+            raise CliError(f"function {name!r} is given twice (--function / --config): names must be unique")
+        seen.add(name)
 
 
 def _stop_on_sigterm() -> None:
@@ -524,7 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the Lambda durable-execution API over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    serve.add_argument("--port", type=int, default=9000)
+    serve.add_argument("--port", type=int, default=9000, help="port to listen on (default 9000)")
     serve.add_argument(
         "--function",
         action="append",
@@ -536,6 +623,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--plain", action="store_true", help="the --function handlers are not durable")
     serve.add_argument("--memory", action="store_true", help="keep nothing: use the in-memory store")
     serve.add_argument("--virtual-clock", action="store_true", help="skip waits instead of waiting")
+    serve.add_argument(
+        "--log-payloads",
+        action="store_true",
+        help="log each event's details (payloads, errors) too; by default only what happened is logged",
+    )
     serve.add_argument(
         "--in-process",
         action="store_true",
@@ -549,7 +641,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
     register_toolkit(commands)  # replay, view, audit, machines (eventflow.testing.commands)
+    _accept_db_anywhere(commands)
     return parser
+
+
+def _accept_db_anywhere(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``--db`` after the subcommand too (``eventflow history ARN --db f.db``); given there, it wins."""
+    for sub in commands.choices.values():
+        nested = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        for action in nested:  # eventflow callback succeed ... --db f.db
+            _accept_db_anywhere(action)
+        if not nested and not any("--db" in a.option_strings for a in sub._actions):
+            sub.add_argument("--db", default=argparse.SUPPRESS, help="SQLite file (as before the command)")
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:

@@ -21,7 +21,10 @@ def _summary(event: Event) -> str:
     if details is None:
         return ""
     parts = []
-    for key, raw in details.to_boto_params().items():  # Python values: timestamps stay datetimes
+    for key, given in details.to_boto_params().items():  # Python values: timestamps stay datetimes
+        raw = given
+        if isinstance(raw, dict) and "Truncated" in raw and "Payload" not in raw:
+            raw = {"Payload": "null"}  # a null input or result: shown as the JSON it stands for
         value = raw["Payload"] if isinstance(raw, dict) and "Payload" in raw else raw
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
@@ -38,8 +41,9 @@ HISTORY_HEADER = f"{'#':>3}  {'at':>7}  {'event':<22} {'op':<8} {'name':<18} det
 def history_line(event: Event, labeler: IdLabeler, start: datetime | None) -> str:
     """One event as a `history_table` row; ``start`` is when the execution started (for the time column)."""
     at = ""
-    if event.event_timestamp and start:
-        at = f"+{(event.event_timestamp - start).total_seconds():g}s"
+    if event.event_timestamp and start:  # at most milliseconds, so real-clock offsets stay in the column
+        seconds = f"{(event.event_timestamp - start).total_seconds():.3f}".rstrip("0").rstrip(".")
+        at = f"+{seconds}s"
     is_operation = event.id and event.event_type and not str(event.event_type).startswith("Execution")
     op = labeler.label(event.id, event.parent_id) if is_operation else ""
     head = f"{event.event_id or '':>3}  {at:>7}  {event.event_type or '':<22} {op:<8}"
