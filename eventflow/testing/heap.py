@@ -15,7 +15,7 @@ import contextlib
 import functools
 import gc
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sized
 from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -50,11 +50,20 @@ def frozen_heap() -> Iterator[None]:
                 gc.unfreeze()
 
 
+FREEZE_FROM = 5_000
+"""Views of fewer items than this run as they are: their collections are cheap, and freezing would only
+move when the garbage of the code around them is collected."""
+
+
 def with_frozen_heap(fn: Callable[P, R]) -> Callable[P, R]:
-    """``fn`` run inside `frozen_heap`."""
+    """``fn`` run inside `frozen_heap` when its first argument (the history, operations or batches) holds
+    at least `FREEZE_FROM` items."""
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        source = args[0] if args else None
+        if not isinstance(source, Sized) or len(source) < FREEZE_FROM:
+            return fn(*args, **kwargs)
         with frozen_heap():
             return fn(*args, **kwargs)
 
