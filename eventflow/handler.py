@@ -67,6 +67,8 @@ class DurableHandler:
         return host.observe(plan)
 
     def backend(self) -> Backend:
+        """Where this invocation's checkpoints go: the handler's own backend, else the one installed with
+        `eventflow.backends.use_backend`, else AWS Lambda (built on first use)."""
         if self._backend is not None:
             return self._backend() if callable(self._backend) else self._backend
         installed = current_backend()

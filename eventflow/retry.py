@@ -22,15 +22,19 @@ from eventflow.errors import InvalidInputError
 
 @dataclass(frozen=True, slots=True)
 class RetryDecision:
+    """What a retry strategy decided: retry or not, and after how many whole seconds."""
+
     should_retry: bool
     delay_seconds: int = 0
 
     @classmethod
     def stop(cls) -> RetryDecision:
+        """Do not retry: the step fails with its error."""
         return cls(False, 0)
 
     @classmethod
     def after(cls, seconds: float) -> RetryDecision:
+        """Retry after ``seconds`` (rounded to whole seconds, at least 1: the service's unit)."""
         # The service counts whole seconds and refuses less than one.
         return cls(True, max(1, round(seconds)))
 
@@ -74,6 +78,8 @@ def draw_jitter(rng: random.Random | None, low: float, high: float, attempt: int
 
 
 class Jitter(StrEnum):
+    """How a delay is randomised so that many retries do not arrive at once."""
+
     NONE = "none"
     FULL = "full"  # uniform in [0, delay]
     HALF = "half"  # uniform in [delay/2, delay]
@@ -141,18 +147,22 @@ class RetryPresets:
 
     @staticmethod
     def default() -> RetryStrategy:
+        """The official SDK's default: 6 attempts, 5 s doubling to 60 s, full jitter."""
         return exponential(max_attempts=6, initial_delay=5, max_delay=60, backoff_rate=2, jitter=Jitter.FULL)
 
     @staticmethod
     def transient() -> RetryStrategy:
+        """For brief glitches: 3 attempts, 5 s doubling to 60 s, half jitter."""
         return exponential(max_attempts=3, initial_delay=5, max_delay=60, backoff_rate=2, jitter=Jitter.HALF)
 
     @staticmethod
     def resource_availability() -> RetryStrategy:
+        """For a resource that takes a while to appear: 5 attempts, 5 s doubling to 300 s."""
         return exponential(max_attempts=5, initial_delay=5, max_delay=300, backoff_rate=2)
 
     @staticmethod
     def critical() -> RetryStrategy:
+        """For steps that must get through: 10 attempts, 1 s growing by 1.5 to 60 s, no jitter."""
         return exponential(
             max_attempts=10, initial_delay=1, max_delay=60, backoff_rate=1.5, jitter=Jitter.NONE
         )

@@ -47,6 +47,7 @@ class WaitDecision:
 
     @classmethod
     def stop(cls) -> WaitDecision:
+        """The condition is met: stop polling and return the state."""
         return cls(False, 0)
 
     @classmethod

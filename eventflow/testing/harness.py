@@ -152,6 +152,7 @@ class DurableRun:
         )
 
     def label(self, op_id: str) -> str:
+        """``root/2/1``: the operation's position label (the id itself if no position explains it)."""
         op = self.execution.operations.get(op_id)
         return op_label(self.labeler, op_id, op.parent_id if op else None)
 
