@@ -283,7 +283,8 @@ class AsyncDurableContext(ContextCore):
         days: float = 0,
         name: str | None = None,
     ) -> Awaitable[None]:
-        """Suspend the execution for a while (at least 1 s); the service wakes it up again."""
+        """Suspend the execution for a while; the service wakes it up again. The service counts whole
+        seconds, at least 1: a fraction is rounded up (``seconds=0.5`` waits 1 s)."""
         return self._driver.run(self._wait(duration, seconds, minutes, hours, days, name))
 
     def child_context(
