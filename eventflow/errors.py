@@ -52,7 +52,7 @@ class NonDeterministicExecutionError(TerminalError):
             f"non-deterministic execution at {what}: the history recorded {_show(recorded)}, the code now "
             f"asks for {_show(requested)} ({changed}). The handler must make the same durable calls in the "
             "same order on every replay: a changed handler, or a branch on the clock, randomness or outside "
-            "state taken outside a step, leads here"
+            f"state taken outside a step, leads here (operation id {op_id})"
         )
 
 

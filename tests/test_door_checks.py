@@ -102,4 +102,5 @@ def test_a_non_deterministic_replay_reads_as_plain_text_with_the_position_and_na
     )
     text = str(error)
     assert text.startswith("non-deterministic execution at root/3 ('old'):")
-    assert "type STEP -> WAIT" in text and "<OperationType" not in text and "a" * 64 not in text
+    assert "type STEP -> WAIT" in text and "<OperationType" not in text
+    assert text.endswith(f"(operation id {'a' * 64})")  # the full id once, last (PROTOCOL.md §3)
