@@ -25,7 +25,7 @@ from eventflow.core.effects import PLAIN_RESULTS, Call, Effect, Enter, Flush, Fo
 from eventflow.core.operations.callback import AsyncCallback
 from eventflow.core.operations.compensation import CompensationSummary
 from eventflow.core.operations.step import StepContext, open_step, run_step
-from eventflow.core.scope import Scope
+from eventflow.core.scope import Scope, running_step
 from eventflow.core.state import ExecutionState
 from eventflow.errors import SuspendExecution
 from eventflow.retry import RetryStrategy
@@ -76,10 +76,14 @@ class AsyncDriver:
         if type(effect) is Call:
             if effect.linger is not None and effect.linger.checkpoints.defer():
                 self._arm(effect.linger)
-            result = effect.fn(effect.arg)
-            if type(result) in PLAIN_RESULTS:  # a sync step function's usual result: skip the ABC check
-                return result
-            return (await result) if inspect.isawaitable(result) else result
+            running = running_step.set(effect.arg)  # durable calls from the step's code are refused
+            try:
+                result = effect.fn(effect.arg)
+                if type(result) in PLAIN_RESULTS:  # a sync step function's usual result: skip the ABC check
+                    return result
+                return (await result) if inspect.isawaitable(result) else result
+            finally:
+                running_step.reset(running)
         if type(effect) is Enter:
             result = effect.fn(AsyncDurableContext(self, effect.state, effect.scope))
             return (await result) if inspect.isawaitable(result) else result
@@ -324,7 +328,8 @@ class AsyncDurableContext(ContextCore):
         days: float = 0,
         name: str | None = None,
     ) -> None:
-        """Suspend the execution for a while (whole seconds, at least 1); the service wakes it up again."""
+        """Suspend the execution for a while; the service wakes it up again. The service counts whole
+        seconds, at least 1: a fraction is rounded up (``seconds=0.5`` waits 1 s)."""
         await self._driver.run(self._wait(duration, seconds, minutes, hours, days, name))
 
     # unasync: async only

@@ -213,6 +213,8 @@ class ParallelBranch(Generic[T]):
 
 
 class BatchItemStatus(StrEnum):
+    """How one map item or parallel branch ended: SUCCEEDED, FAILED, or STARTED (never finished)."""
+
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     STARTED = "STARTED"
@@ -249,6 +251,7 @@ class BatchItem(Generic[R]):
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BatchItem[Any]:
+        """Rebuild an item from `to_dict`'s output (as read back from a checkpoint)."""
         error = data.get("error")
         if error:
             from eventflow.events.wire import ErrorObject
@@ -268,9 +271,11 @@ class BatchResult(Generic[R]):
     completion_reason: CompletionReason
 
     def succeeded(self) -> list[BatchItem[R]]:
+        """The items that succeeded, in index order."""
         return [item for item in self.all if item.status is BatchItemStatus.SUCCEEDED]
 
     def failed(self) -> list[BatchItem[R]]:
+        """The items that failed, in index order."""
         return [item for item in self.all if item.status is BatchItemStatus.FAILED]
 
     def started(self) -> list[BatchItem[R]]:
@@ -340,6 +345,7 @@ class BatchResult(Generic[R]):
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BatchResult[Any]:
+        """Rebuild a result from `to_dict`'s output (as read back from a checkpoint)."""
         reason = data.get("completionReason")
         items = [BatchItem.from_dict(item) for item in data.get("all", ())]
         if reason is None:  # written without one: infer it the way the official SDK does

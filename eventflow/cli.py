@@ -22,7 +22,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from eventflow.errors import DurableError
@@ -95,6 +95,32 @@ def open_service(
     return LocalService(clock or RealClock(), store=store, on_event=on_event, concurrency=concurrency)
 
 
+_LOGGED = ("Execution", "InvocationCompleted", "Callback")  # what serve logs at INFO (event type prefixes)
+
+
+def serve_event_logger(payloads: bool) -> Callable[[str, Event], None]:
+    """``on_event`` for `eventflow serve`: each execution's start and end, each invocation, each callback
+    event at INFO on the ``eventflow.serve`` logger; the details (payloads, errors) only if ``payloads``."""
+    import logging
+
+    log = logging.getLogger("eventflow.serve")
+
+    def on_event(arn: str, event: Event) -> None:
+        kind = str(event.event_type or "")
+        if not kind.startswith(_LOGGED) or not log.isEnabledFor(logging.INFO):
+            return
+        execution = arn.rsplit("/", 1)[-1]
+        name = f" {event.name!r}" if event.name else ""
+        details = ""
+        if payloads:
+            from eventflow.views import _summary
+
+            details = f" {_summary(event)}".rstrip()
+        log.info("%s %s%s%s", execution, kind, name, details)
+
+    return on_event
+
+
 # -- rendering ---------------------------------------------------------------------------------------------
 
 
@@ -118,8 +144,35 @@ def print_outcome(execution: LocalExecution, out: TextIO) -> None:
 _CALLBACK_ID_HELP = "the callback's id; one that starts with '-' goes last, after '--'"
 
 
+def require_durable(spec: str, handler: Callable[..., Any]) -> None:
+    """Refuse an eventflow handler that was not decorated: called with the service's invocation input as
+    its event and a Lambda context as its ``ctx``, it would fail in a confusing way. Recognised by its
+    second parameter (annotated ``DurableContext``, or named ``ctx``); a function that speaks the
+    protocol itself (``(event, context)`` returning ``{"Status": ...}``) is a durable handler too."""
+    import inspect
+
+    from eventflow.handler import DurableHandler
+
+    if isinstance(handler, DurableHandler) or hasattr(handler, "__wrapped__"):  # ours, or another decorator
+        return
+    try:
+        params = list(inspect.signature(handler).parameters.values())
+    except (TypeError, ValueError):
+        return
+    if len(params) < 2:
+        return
+    second = params[1]
+    if second.name != "ctx" and "DurableContext" not in str(second.annotation):
+        return
+    raise CliError(
+        f"{spec} is not a durable handler: decorate it with @durable_execution (from eventflow import "
+        "durable_execution)"
+    )
+
+
 def cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     function_name, handler = load_handler(args.handler)
+    require_durable(args.handler, handler)
     function_name = args.function_name or function_name
     payload = None
     if args.input is not None:
@@ -143,17 +196,27 @@ def _run(
             function_name, name=args.name, input_payload=payload, timeout_seconds=args.timeout
         )
         print(f"started {execution.arn}", file=out)
-    service.run(execution.arn)
+    from eventflow.testing.harness import answer_would_cancel
+
+    # On the virtual clock, time stops before a callback's timeout: the user answers first (or --advance).
+    if args.advance is not None and not args.real_clock:
+        target = service.clock.now() + timedelta(seconds=args.advance)
+        service.run(execution.arn, hold=lambda due, key: due > target)
+        if execution.running and service.clock.now() < target and isinstance(service.clock, VirtualClock):
+            service.clock.advance_to(target)
+    service.run(execution.arn, hold=answer_would_cancel(service))
     print(file=out)
     print_outcome(execution, out)
     if execution.running:
-        open_callbacks = [
-            record.callback_id
-            for record in execution.callbacks.values()
-            if execution.operations[record.op_id].status == "STARTED"
-        ]
-        for callback_id in open_callbacks:
-            print(f"waiting   callback {callback_id}", file=out)
+        now = service.clock.now()
+        for record in execution.callbacks.values():
+            op = execution.operations[record.op_id]
+            if op.status != "STARTED":
+                continue
+            deadline = "" if record.timeout_at is None else (
+                f" (times out at +{(record.timeout_at - now).total_seconds():g} s)")
+            name = f" {op.name!r}" if op.name else ""
+            print(f"waiting   callback {record.callback_id}{name}{deadline}", file=out)
         print(
             f"answer with `eventflow callback succeed ID --result JSON`, then "
             f"`eventflow run {args.handler} --resume {execution.arn}`",
@@ -167,9 +230,10 @@ def _run(
 def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
     service = open_service(args)
     events = service.history(args.arn)
-    if args.json:
-        json.dump([event.to_wire() for event in events], out, indent=2)
-        print(file=out)
+    if args.json:  # the shape `eventflow view --json` writes and reads: GetDurableExecutionHistory's
+        from eventflow.testing.histories import dumps_json
+
+        out.write(dumps_json(events))
     else:
         print_history(events, out, tree=args.tree)
     return 0
@@ -206,12 +270,22 @@ def cmd_callback(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_executions(args: argparse.Namespace, out: TextIO) -> int:
     service = open_service(args)
+    # RUNNING with no live process on the database: nothing moves it on until someone resumes it.
+    owner = service.store.owner() if isinstance(service.store, SqliteStore) else None
     rows, _ = service.list_executions(args.function, max_items=10**9)
     print(f"{'status':<10} {'started':<20} {'function':<20} {'name':<38} arn", file=out)
+    idle = 0
     for row in rows:
         started = row.started_at.strftime("%Y-%m-%d %H:%M:%S")
+        status = row.status.value
+        if row.status is ExecutionStatus.RUNNING and owner is None:
+            status, idle = status + "*", idle + 1
+        print(f"{status:<10} {started:<20} {row.function_name:<20} {row.name:<38} {row.arn}", file=out)
+    if idle:
         print(
-            f"{row.status.value:<10} {started:<20} {row.function_name:<20} {row.name:<38} {row.arn}", file=out
+            f"\n* {idle} running execution(s) with no process driving them: resume one with "
+            "`eventflow run MODULE:HANDLER --resume ARN`, or start `eventflow serve` on this database",
+            file=out,
         )
     return 0
 
@@ -350,8 +424,18 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
 
     if args.concurrency < 1:
         raise CliError(f"--concurrency must be at least 1, got {args.concurrency}")
+    import logging
+
     clock = VirtualClock(datetime.now(UTC)) if args.virtual_clock else RealClock()
     service = open_service(args, clock, concurrency=args.concurrency)
+    if not logging.getLogger().handlers:  # the application's own logging setup wins
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    service.on_event = serve_event_logger(args.log_payloads)
+    rows = service.list_executions(None, max_items=10**9)[0]
+    running = [row for row in rows if row.status is ExecutionStatus.RUNNING]
+    if running:
+        logging.getLogger("eventflow.serve").info(
+            "recovered %d running execution(s) from %s; they carry on", len(running), args.db)
     server: LocalHttpServer | None = None
     try:
         server = LocalHttpServer(service, args.host, args.port)
@@ -361,6 +445,7 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
             return load_handler(spec)[1]
 
         configured = _configured_functions(args.config) if args.config else []
+        _refuse_duplicate_names([c[0] for c in configured], args.function or ())
         for name, spec, durable, timeout, limit, directory in configured:
             service.register(
                 name,
@@ -397,6 +482,17 @@ def cmd_serve(args: argparse.Namespace, out: TextIO) -> int:
         server.server_close()
         service.close_runtimes()
     return 0
+
+
+def _refuse_duplicate_names(configured: Sequence[str], options: Sequence[str]) -> None:
+    """One function per name: a name given twice (in --function, or in both it and --config) is refused
+    rather than the later silently replacing the earlier."""
+    seen = set(configured)
+    for item in options:
+        name = item.partition("=")[0]
+        if name in seen:
+            raise CliError(f"function {name!r} is given twice (--function / --config): names must be unique")
+        seen.add(name)
 
 
 def _stop_on_sigterm() -> None:
@@ -504,6 +600,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=int, help="execution timeout in seconds")
     run.add_argument("--resume", metavar="ARN", help="continue this execution instead of starting one")
     run.add_argument("--real-clock", action="store_true", help="really wait instead of skipping waits")
+    run.add_argument(
+        "--advance",
+        type=float,
+        metavar="SECONDS",
+        help="on the virtual clock, let this much time pass first (callback timeouts included); without it "
+        "time stops before any timer an answer would cancel",
+    )
     run.add_argument("--memory", action="store_true", help="keep nothing: use the in-memory store")
     run.set_defaults(func=cmd_run)
 
@@ -567,7 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the Lambda durable-execution API over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    serve.add_argument("--port", type=int, default=9000)
+    serve.add_argument("--port", type=int, default=9000, help="port to listen on (default 9000)")
     serve.add_argument(
         "--function",
         action="append",
@@ -579,6 +682,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--plain", action="store_true", help="the --function handlers are not durable")
     serve.add_argument("--memory", action="store_true", help="keep nothing: use the in-memory store")
     serve.add_argument("--virtual-clock", action="store_true", help="skip waits instead of waiting")
+    serve.add_argument(
+        "--log-payloads",
+        action="store_true",
+        help="log each event's details (payloads, errors) too; by default only what happened is logged",
+    )
     serve.add_argument(
         "--in-process",
         action="store_true",
@@ -592,7 +700,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(func=cmd_serve)
     register_toolkit(commands)  # replay, view, audit, machines (eventflow.testing.commands)
+    _accept_db_anywhere(commands)
     return parser
+
+
+def _accept_db_anywhere(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``--db`` after the subcommand too (``eventflow history ARN --db f.db``); given there, it wins."""
+    for sub in commands.choices.values():
+        nested = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        for action in nested:  # eventflow callback succeed ... --db f.db
+            _accept_db_anywhere(action)
+        if not nested and not any("--db" in a.option_strings for a in sub._actions):
+            sub.add_argument("--db", default=argparse.SUPPRESS, help="SQLite file (as before the command)")
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
@@ -606,4 +725,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except DurableError as exc:  # unknown ARN or callback, refused request, ...
         print(f"eventflow: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `eventflow history ARN | head`: the reader left, which is no error
+        if out is sys.stdout:  # stop the interpreter's final flush from raising again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return result

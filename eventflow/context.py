@@ -23,7 +23,7 @@ from eventflow.core.operations.callback import Callback
 from eventflow.core.operations.compensation import CompensationSummary
 from eventflow.core.operations.step import StepContext, open_step, run_step
 from eventflow.core.scheduler import GATHER_SECONDS
-from eventflow.core.scope import Scope
+from eventflow.core.scope import Scope, running_step
 from eventflow.core.state import ExecutionState
 from eventflow.errors import SuspendExecution
 from eventflow.retry import RetryStrategy
@@ -76,7 +76,11 @@ class SyncDriver:
                 checkpoints.deferrals += 1
                 if not checkpoints.timer_armed:
                     self._arm(effect.linger)
-            result = effect.fn(effect.arg)
+            running = running_step.set(effect.arg)  # durable calls from the step's code are refused
+            try:
+                result = effect.fn(effect.arg)
+            finally:
+                running_step.reset(running)
             # A step function's usual result is a plain value: skip the call that rules out awaitables.
             return result if type(result) in PLAIN_RESULTS else _not_awaitable(result, effect.fn)
         if type(effect) is Enter:
@@ -462,7 +466,8 @@ class DurableContext(ContextCore):
         days: float = 0,
         name: str | None = None,
     ) -> None:
-        """Suspend the execution for a while (whole seconds, at least 1); the service wakes it up again."""
+        """Suspend the execution for a while; the service wakes it up again. The service counts whole
+        seconds, at least 1: a fraction is rounded up (``seconds=0.5`` waits 1 s)."""
         self._driver.run(self._wait(duration, seconds, minutes, hours, days, name))
 
     def child_context(

@@ -74,6 +74,8 @@ class EnvelopeSerDes:
     # -- writing --------------------------------------------------------------------------------------
 
     def serialize(self, value: Any, context: SerDesContext) -> str:
+        """``value`` as the official SDK's typed envelope (``{"t": tag, "v": ...}``); scalars as plain
+        JSON."""
         if _is_plain(value):
             return json.dumps(value, separators=(",", ":"))
         return json.dumps(self.encode(value), separators=(",", ":"))
@@ -122,6 +124,7 @@ class EnvelopeSerDes:
     # -- reading --------------------------------------------------------------------------------------
 
     def deserialize(self, data: str, context: SerDesContext) -> Any:
+        """The value an envelope (or plain JSON) stands for."""
         obj = json.loads(data)
         if _is_plain(obj):
             return obj

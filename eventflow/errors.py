@@ -35,13 +35,59 @@ class IllegalTransitionError(DurableError):
 class NonDeterministicExecutionError(TerminalError):
     """Replay found a recorded operation that differs from what the code asks for now."""
 
-    def __init__(self, *, op_id: str, recorded: dict[str, Any], requested: dict[str, Any]) -> None:
+    def __init__(
+        self, *, op_id: str, recorded: dict[str, Any], requested: dict[str, Any], label: str | None = None
+    ) -> None:
         self.op_id = op_id
         self.recorded = recorded
         self.requested = requested
+        where = label or f"operation {op_id[:12]}"
+        name = requested.get("name") or recorded.get("name")
+        what = f"{where} ({name!r})" if name else where
+        differs = [k for k in requested if _plain(recorded.get(k)) != _plain(requested.get(k))]
+        changed = ", ".join(
+            f"{k} {_plain(recorded.get(k))} -> {_plain(requested.get(k))}" for k in differs
+        ) or "nothing that can be compared"
         super().__init__(
-            f"non-deterministic execution at operation {op_id!r}: recorded {recorded}, code now asks for "
-            f"{requested}"
+            f"non-deterministic execution at {what}: the history recorded {_show(recorded)}, the code now "
+            f"asks for {_show(requested)} ({changed}). The handler must make the same durable calls in the "
+            "same order on every replay: a changed handler, or a branch on the clock, randomness or outside "
+            f"state taken outside a step, leads here (operation id {op_id})"
+        )
+
+
+def _plain(value: Any) -> Any:
+    """An enum member as its value (``STEP``, not ``<OperationType.STEP: 'STEP'>``); others unchanged."""
+    return getattr(value, "value", value)
+
+
+def _show(fields: dict[str, Any]) -> str:
+    """``type=STEP sub_type=Step name='charge'``: the fields as plain text, ids shortened."""
+    parts = []
+    for key, raw in fields.items():
+        value = _plain(raw)
+        if isinstance(value, str) and len(value) == 64:
+            value = value[:12]
+        parts.append(f"{key}={value!r}" if isinstance(value, str) and key == "name" else f"{key}={value}")
+    return " ".join(parts)
+
+
+class DurableCallInStepError(TerminalError):
+    """A durable operation (``ctx.step``, ``ctx.wait``, ...) was called while a step's function ran.
+
+    A step's function is ordinary code, run once per attempt; operations it started would be recorded as
+    its siblings and not be found where the next replay looks for them. Raised at once, naming the step,
+    and the step fails with it (no retry can fix it). Group operations with ``ctx.child_context`` instead.
+    """
+
+    def __init__(self, step_name: str | None, step_id: str) -> None:
+        self.step_name = step_name
+        self.step_id = step_id
+        which = f"step {step_name!r}" if step_name is not None else f"the unnamed step {step_id[:12]}"
+        super().__init__(
+            f"a durable operation was called inside {which}: a step's function runs as plain code once per "
+            "attempt and cannot start durable operations; call it from the handler, or group operations "
+            "with ctx.child_context(...)"
         )
 
 

@@ -71,6 +71,8 @@ class DurableHandler:
         return host.observe(plan)
 
     def backend(self) -> Backend:
+        """Where this invocation's checkpoints go: the handler's own backend, else the one installed with
+        `eventflow.backends.use_backend`, else AWS Lambda (built on first use)."""
         if self._backend is not None:
             return self._backend() if callable(self._backend) else self._backend
         installed = current_backend()
@@ -191,5 +193,22 @@ def durable_execution(
         "event_log": event_log, "error_types": error_types,
     }
     if fn is not None:
+        _require_handler(fn)
         return DurableHandler(fn, backend, **options)
-    return lambda f: DurableHandler(f, backend, **options)
+
+    def decorate(f: Callable[[Any, Any], Any]) -> DurableHandler:
+        _require_handler(f)
+        return DurableHandler(f, backend, **options)
+
+    return decorate
+
+
+def _require_handler(fn: object) -> None:
+    """Refuse, when decorating, what cannot be a handler (a bare TypeError would come at the first event)."""
+    if not callable(fn):
+        from eventflow.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"durable_execution decorates a handler function (event, ctx) -> result, got "
+            f"{type(fn).__name__} {fn!r}; use @durable_execution or @durable_execution(...) on a function"
+        )

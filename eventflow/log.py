@@ -106,26 +106,32 @@ class DurableLogger:
     def debug(
         self, msg: object, *args: object, extra: Mapping[str, object] | None = None, **kw: Any
     ) -> None:
+        """Log at DEBUG; nothing while replaying unless ``log_replay`` is set."""
         self._emit("debug", msg, args, extra, kw)
 
     def info(
         self, msg: object, *args: object, extra: Mapping[str, object] | None = None, **kw: Any
     ) -> None:
+        """Log at INFO; nothing while replaying unless ``log_replay`` is set."""
         self._emit("info", msg, args, extra, kw)
 
     def warning(
         self, msg: object, *args: object, extra: Mapping[str, object] | None = None, **kw: Any
     ) -> None:
+        """Log at WARNING; nothing while replaying unless ``log_replay`` is set."""
         self._emit("warning", msg, args, extra, kw)
 
     def error(
         self, msg: object, *args: object, extra: Mapping[str, object] | None = None, **kw: Any
     ) -> None:
+        """Log at ERROR; nothing while replaying unless ``log_replay`` is set."""
         self._emit("error", msg, args, extra, kw)
 
     def exception(
         self, msg: object, *args: object, extra: Mapping[str, object] | None = None, **kw: Any
     ) -> None:
+        """Log at ERROR with the current exception's traceback; nothing while replaying unless
+        ``log_replay`` is set."""
         self._emit("exception", msg, args, extra, kw)
 
     def _emit(
@@ -140,8 +146,11 @@ class DurableLogger:
             return
         merged = {**self._fields, **extra} if extra else dict(self._fields)
         target = self._target
-        if isinstance(target, logging.Logger) and "stacklevel" not in kwargs:
-            kwargs["stacklevel"] = 3  # point the record at the handler's line, not at this wrapper
+        if "stacklevel" not in kwargs:  # point the record at the handler's line, not at this wrapper
+            if isinstance(target, logging.Logger):
+                kwargs["stacklevel"] = 3  # past `_emit` and the level method
+            elif type(target).__module__.startswith("aws_lambda_powertools"):
+                kwargs["stacklevel"] = 4  # Powertools counts its own wrapper as 1, the caller as 2
         getattr(target, level)(msg, *args, extra=merged, **kwargs)
 
 

@@ -179,17 +179,23 @@ class PropagationMetadata:
 class Plugin(Protocol):
     """The hooks a plugin may implement; any subset will do at runtime."""
 
-    def on_invocation_start(self, info: InvocationStartInfo) -> None: ...
+    def on_invocation_start(self, info: InvocationStartInfo) -> None:
+        """An invocation began: its ARN, whether it replays, how many operations it was handed."""
 
-    def on_invocation_end(self, info: InvocationEndInfo) -> None: ...
+    def on_invocation_end(self, info: InvocationEndInfo) -> None:
+        """An invocation ended: its status (SUCCEEDED, FAILED or PENDING) and error, if any."""
 
-    def on_operation_start(self, info: OperationInfo) -> None: ...
+    def on_operation_start(self, info: OperationInfo) -> None:
+        """A durable operation was started for the first time (not on a replay)."""
 
-    def on_operation_end(self, info: OperationInfo) -> None: ...
+    def on_operation_end(self, info: OperationInfo) -> None:
+        """A durable operation ended (its final status is in ``info``)."""
 
-    def on_attempt_start(self, info: AttemptInfo) -> None: ...
+    def on_attempt_start(self, info: AttemptInfo) -> None:
+        """An attempt of a step (or of a wait_for_condition check) is about to run its code."""
 
-    def on_attempt_end(self, info: AttemptInfo) -> None: ...
+    def on_attempt_end(self, info: AttemptInfo) -> None:
+        """An attempt's code returned or raised (``info.error`` says which)."""
 
     def on_user_function_start(self, info: UserFunctionInfo) -> None: ...
 
@@ -208,21 +214,27 @@ class BasePlugin:
     """A plugin whose hooks do nothing: subclass it and override the ones you need."""
 
     def on_invocation_start(self, info: InvocationStartInfo) -> None:
+        """An invocation began: its ARN, whether it replays, how many operations it was handed."""
         pass
 
     def on_invocation_end(self, info: InvocationEndInfo) -> None:
+        """An invocation ended: its status (SUCCEEDED, FAILED or PENDING) and error, if any."""
         pass
 
     def on_operation_start(self, info: OperationInfo) -> None:
+        """A durable operation was started for the first time (not on a replay)."""
         pass
 
     def on_operation_end(self, info: OperationInfo) -> None:
+        """A durable operation ended (its final status is in ``info``)."""
         pass
 
     def on_attempt_start(self, info: AttemptInfo) -> None:
+        """An attempt of a step (or of a wait_for_condition check) is about to run its code."""
         pass
 
     def on_attempt_end(self, info: AttemptInfo) -> None:
+        """An attempt's code returned or raised (``info.error`` says which)."""
         pass
 
     def on_user_function_start(self, info: UserFunctionInfo) -> None:

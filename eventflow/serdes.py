@@ -8,6 +8,7 @@ back is terminal: retrying the invocation would fail the same way.
 
 from __future__ import annotations
 
+import builtins
 import json
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
@@ -31,9 +32,11 @@ class SerDesContext(NamedTuple):
 class SerDes(Protocol):
     """Turns values into payload strings and back."""
 
-    def serialize(self, value: Any, context: SerDesContext) -> str: ...
+    def serialize(self, value: Any, context: SerDesContext) -> str:
+        """``value`` as the payload string to checkpoint; raise to refuse it."""
 
-    def deserialize(self, data: str, context: SerDesContext) -> Any: ...
+    def deserialize(self, data: str, context: SerDesContext) -> Any:
+        """The value a payload written by `serialize` stands for."""
 
 
 # Built once: `json.dumps` with non-default options builds a new encoder on every call.
@@ -93,9 +96,11 @@ class JsonSerDes:
     """
 
     def serialize(self, value: Any, context: SerDesContext) -> str:
+        """``value`` as compact JSON."""
         return _to_json(value)
 
     def deserialize(self, data: str, context: SerDesContext) -> Any:
+        """The JSON value (an official SDK envelope is decoded too)."""
         return _read_json(data)
 
 
@@ -111,17 +116,19 @@ class PydanticSerDes(Generic[T]):
 
     __slots__ = ("_adapter", "type")
 
-    def __init__(self, type_: type[T] | Any) -> None:
+    def __init__(self, type_: builtins.type[T] | Any) -> None:  # builtins: the slot ``type`` shadows it
         from pydantic import TypeAdapter
 
         self.type = type_
         self._adapter: Any = TypeAdapter(type_)
 
     def serialize(self, value: T, context: SerDesContext) -> str:
+        """``value`` as the type's JSON (pydantic's ``dump_json``)."""
         data: bytes = self._adapter.dump_json(value, warnings="error")
         return data.decode()
 
     def deserialize(self, data: str, context: SerDesContext) -> T:
+        """The payload validated into the type; a payload that does not fit raises `SerDesError`."""
         return self._adapter.validate_json(data)  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
@@ -139,8 +146,29 @@ def serialize(serdes: SerDes, value: Any, operation_id: str, execution_arn: str)
         raise
     except Exception as exc:
         raise SerDesError(
-            f"cannot serialize the result of operation {operation_id!r} ({type(value).__name__}): {exc}"
+            f"cannot serialize the result of operation {operation_id[:12]} ({type(value).__name__}): {exc}"
+            + fix_for(value)
         ) from exc
+
+
+def fix_for(value: Any) -> str:
+    """A suggestion for a value the default JSON cannot write, or ``""``."""
+    kind = type(value)
+    if hasattr(kind, "model_dump") and hasattr(kind, "model_validate"):  # a pydantic model
+        return (
+            f"; pass serdes=PydanticSerDes({kind.__name__}) to write and read it as the model, or return "
+            "value.model_dump(mode='json')"
+        )
+    if kind.__module__ == "datetime" or kind.__name__ in ("UUID", "Decimal"):
+        return (
+            "; return a JSON value instead (str(value), value.isoformat()), or pass "
+            f"serdes=EnvelopeSerDes(), which writes {kind.__name__} values"
+        )
+    if kind in (set, frozenset, tuple, bytes):
+        return (
+            f"; return a list (or str) instead, or pass serdes=EnvelopeSerDes(), which writes {kind.__name__}"
+        )
+    return ""
 
 
 def deserialize(serdes: SerDes, data: str | None, operation_id: str, execution_arn: str) -> Any:
@@ -157,7 +185,7 @@ def deserialize(serdes: SerDes, data: str | None, operation_id: str, execution_a
     except SerDesError:
         raise
     except Exception as exc:
-        raise SerDesError(f"cannot deserialize the payload of operation {operation_id!r}: {exc}") from exc
+        raise SerDesError(f"cannot deserialize the payload of operation {operation_id[:12]}: {exc}") from exc
 
 
 def round_trip(serdes: SerDes, value: Any, operation_id: str, execution_arn: str) -> tuple[str, Any]:

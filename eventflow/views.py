@@ -12,6 +12,7 @@ from datetime import datetime
 from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
 from eventflow.events.history import Event
 from eventflow.events.wire import ErrorObject, Operation
+from eventflow.testing.heap import with_frozen_heap
 from eventflow.testing.labels import IdLabeler
 
 
@@ -20,7 +21,10 @@ def _summary(event: Event) -> str:
     if details is None:
         return ""
     parts = []
-    for key, raw in details.to_boto_params().items():  # Python values: timestamps stay datetimes
+    for key, given in details.to_boto_params().items():  # Python values: timestamps stay datetimes
+        raw = given
+        if isinstance(raw, dict) and "Truncated" in raw and "Payload" not in raw:
+            raw = {"Payload": "null"}  # a null input or result: shown as the JSON it stands for
         value = raw["Payload"] if isinstance(raw, dict) and "Payload" in raw else raw
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
@@ -37,14 +41,16 @@ HISTORY_HEADER = f"{'#':>3}  {'at':>7}  {'event':<22} {'op':<8} {'name':<18} det
 def history_line(event: Event, labeler: IdLabeler, start: datetime | None) -> str:
     """One event as a `history_table` row; ``start`` is when the execution started (for the time column)."""
     at = ""
-    if event.event_timestamp and start:
-        at = f"+{(event.event_timestamp - start).total_seconds():g}s"
+    if event.event_timestamp and start:  # at most milliseconds, so real-clock offsets stay in the column
+        seconds = f"{(event.event_timestamp - start).total_seconds():.3f}".rstrip("0").rstrip(".")
+        at = f"+{seconds}s"
     is_operation = event.id and event.event_type and not str(event.event_type).startswith("Execution")
     op = labeler.label(event.id, event.parent_id) if is_operation else ""
     head = f"{event.event_id or '':>3}  {at:>7}  {event.event_type or '':<22} {op:<8}"
     return f"{head} {event.name or '':<18} {_summary(event)}".rstrip()
 
 
+@with_frozen_heap
 def history_table(events: Iterable[Event], labeler: IdLabeler | None = None) -> str:
     """One line per event: EventId, time since the execution started, type, operation label and name, and
     a short details summary."""
@@ -207,6 +213,7 @@ def _pause_summary(stretches: Sequence[Pause]) -> str:
     return text
 
 
+@with_frozen_heap
 def execution_tree(source: OperationsOrEvents, *, width: int = 40, labeler: IdLabeler | None = None) -> str:
     """The execution as an indented tree: label, construct, name, status, duration, attempts, payload; from
     a history, the execution's line also says how often it was paused."""
@@ -234,6 +241,7 @@ def _flatten(nodes: Iterable[OperationNode], depth: int = 0) -> Iterator[tuple[i
         yield from _flatten(node.children, depth + 1)
 
 
+@with_frozen_heap
 def execution_timeline(
     source: OperationsOrEvents, *, width: int = 50, labeler: IdLabeler | None = None
 ) -> str:
@@ -275,6 +283,7 @@ def _mermaid_text(text: str) -> str:
     return text.replace('"', "'").replace("#", "").replace(":", " ").replace(";", ",")
 
 
+@with_frozen_heap
 def mermaid_tree(source: OperationsOrEvents, *, width: int = 30, labeler: IdLabeler | None = None) -> str:
     """A Mermaid ``flowchart TD`` of the execution tree, nodes coloured by status."""
     lines = ["flowchart TD"]
@@ -296,6 +305,7 @@ def mermaid_tree(source: OperationsOrEvents, *, width: int = 30, labeler: IdLabe
     return "\n".join(lines) + "\n"
 
 
+@with_frozen_heap
 def mermaid_gantt(
     source: OperationsOrEvents, *, title: str = "execution", labeler: IdLabeler | None = None
 ) -> str:

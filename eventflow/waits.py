@@ -23,7 +23,7 @@ from typing import TypeAlias, TypeVar
 
 from eventflow.durations import to_seconds
 from eventflow.errors import InvalidInputError, WaitAttemptsExhaustedError
-from eventflow.retry import Jitter
+from eventflow.retry import Jitter, draw_jitter
 
 T = TypeVar("T")
 
@@ -47,6 +47,7 @@ class WaitDecision:
 
     @classmethod
     def stop(cls) -> WaitDecision:
+        """The condition is met: stop polling and return the state."""
         return cls(False, 0)
 
     @classmethod
@@ -133,7 +134,6 @@ def exponential(
     cap = to_seconds(max_delay, what="max_delay")
     if backoff_rate < 1 or not math.isfinite(backoff_rate):
         raise InvalidInputError(f"backoff_rate must be a finite number >= 1, got {backoff_rate}")
-    draw = (rng or random.Random()).uniform
 
     def strategy(state: T, attempt: int) -> WaitDecision:
         if until(state):
@@ -142,9 +142,9 @@ def exponential(
         exponent = min(attempt - 1, 1024)
         delay = min(float(cap), first * backoff_rate**exponent) if backoff_rate > 1 else float(first)
         if jitter is Jitter.FULL:
-            delay = draw(0, delay)
+            delay = draw_jitter(rng, 0, delay, attempt)
         elif jitter is Jitter.HALF:
-            delay = draw(delay / 2, delay)
+            delay = draw_jitter(rng, delay / 2, delay, attempt)
         return WaitDecision.after(delay)
 
     return _limited(strategy, max_attempts)

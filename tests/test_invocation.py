@@ -96,7 +96,7 @@ def test_changed_code_is_detected_at_the_first_mismatching_operation() -> None:
     service.register("fn", DurableHandler(v1, None))
     execution = service.start_execution("fn")
     service.invoke(execution.arn)  # suspends on the wait
-    service.register("fn", DurableHandler(v2, None))
+    service.register("fn", DurableHandler(v2, None), replace=True)  # the new code
     service.run(execution.arn)
     assert execution.status is ExecutionStatus.FAILED
     assert execution.error is not None
@@ -117,7 +117,7 @@ def test_type_change_at_an_id_is_non_determinism() -> None:
     service.register("fn", DurableHandler(v1, None))
     execution = service.start_execution("fn")
     service.invoke(execution.arn)
-    service.register("fn", DurableHandler(v2, None))
+    service.register("fn", DurableHandler(v2, None), replace=True)  # the new code
     service.run(execution.arn)
     assert execution.error is not None
     assert "WAIT" in (execution.error.error_message or "")

@@ -256,3 +256,29 @@ def test_a_finished_child_rebuilt_on_replay_logs_only_with_replay_logging(
     _, execution = _run(handler, {"who": "dee"}, logger=fake, log_replay=log_replay)
     assert execution.result == str(300 * 1024)
     assert [m for _, m, _ in fake.records].count("child ran for dee") == expected
+
+
+def test_powertools_reports_the_handler_s_line_not_eventflow_s() -> None:
+    import io
+    import json
+    import logging as std_logging
+
+    from aws_lambda_powertools import Logger
+
+    from eventflow import durable_execution
+    from eventflow.testing.harness import DurableHarness
+
+    buffer = io.StringIO()
+    powertools = Logger(service="orders", logger_handler=std_logging.StreamHandler(buffer))
+
+    @durable_execution(logger=powertools)
+    def handler(event: object, ctx: DurableContext) -> int:
+        ctx.logger.info("from the handler")
+        return ctx.step(lambda step: step.logger.info("from a step") or 1, name="s")
+
+    DurableHarness().run(handler)
+    records = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    assert [r["message"] for r in records] == ["from the handler", "from a step"]
+    assert records[0]["location"].startswith("handler:")
+    assert records[1]["location"].startswith("<lambda>:")
+    assert records[1]["operationName"] == "s"

@@ -51,9 +51,11 @@ class Backend(Protocol):
 @runtime_checkable
 class AsyncBackend(Protocol):
     async def acheckpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
+        """`Backend.checkpoint`, awaited: the async front-end checkpoints here when a backend has it."""
         ...
 
-    async def aget_state(self, arn: str, token: str, marker: str) -> StatePage: ...
+    async def aget_state(self, arn: str, token: str, marker: str) -> StatePage:
+        """`Backend.get_state`, awaited."""
 
 
 _override: contextvars.ContextVar[Backend | None] = contextvars.ContextVar("eventflow_backend", default=None)

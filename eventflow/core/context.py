@@ -19,7 +19,7 @@ from typing import Any
 from eventflow.batch import BatchResult, MapConfig, ParallelBranch, ParallelConfig
 from eventflow.config import ChildConfig, StepConfig, StepSemantics
 from eventflow.core.effects import Plan
-from eventflow.core.names import label
+from eventflow.core.names import label, require_callable
 from eventflow.core.observer import ContextLogger, LoggerLike, logging_of
 from eventflow.core.operations.callback import (
     CallbackHandle,
@@ -169,6 +169,7 @@ class ContextCore:
     def _child(
         self, fn: Callable[[Any], Any], name: str | None, config: ChildConfig | None, serdes: SerDes | None
     ) -> Plan[Any]:
+        require_callable(fn, "ctx.child_context", "(child_ctx) -> value")
         if serdes is not None:
             base = config or ChildConfig()
             config = ChildConfig(serdes=serdes, sub_type=base.sub_type, summary=base.summary)
@@ -182,6 +183,7 @@ class ContextCore:
         # Validated here, before the plan runs, so a bad argument leaves no operation in the history.
         from eventflow.core.operations.batch import batch_plan, map_spec
 
+        require_callable(fn, "ctx.map", "(item_ctx, item, index, items) -> value")
         return batch_plan(self._state, self._scope, map_spec(items, fn, config), name, fn)
 
     def _parallel(
@@ -219,6 +221,7 @@ class ContextCore:
         retry: RetryStrategy | None,
         serdes: SerDes | None,
     ) -> Plan[Any]:
+        require_callable(submitter, "ctx.wait_for_callback", "(callback_id, step_context) -> None")
         return wait_for_callback_plan(
             self._state, self._scope, submitter, name, timeout_seconds=_optional_seconds(timeout, "timeout"),
             heartbeat_timeout_seconds=_optional_seconds(heartbeat_timeout, "heartbeat_timeout"), retry=retry,

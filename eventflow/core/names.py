@@ -155,3 +155,38 @@ __all__ = [
     "replay_name",
     "resolve_name",
 ]
+
+
+def require_callable(fn: object, what: str, shape: str) -> None:
+    """Refuse a non-callable ``fn`` when the operation is called, not when its code would run: a typed
+    error naming the call and the function it expects (``what`` e.g. ``"ctx.step"``, ``shape`` e.g.
+    ``"(step_context) -> value"``), with a hint for the common slip of passing the name first."""
+    if callable(fn):
+        return
+    from eventflow.errors import InvalidInputError
+
+    hint = f"; the name goes second or by keyword: {what}(fn, name={fn!r})" if isinstance(fn, str) else ""
+    raise InvalidInputError(f"{what} expects a function {shape}, got {type(fn).__name__} {fn!r}{hint}")
+
+
+def position_label(operations: Any, op_id: str, parent_id: str | None) -> str:
+    """``root/2/1``: where ``op_id`` sits, for messages (ids are hashes of positions, PROTOCOL.md §3).
+
+    ``operations`` maps ids to recorded operations (an `ExecutionState`'s), whose ParentIds lead up to
+    the root; the labels come from `eventflow.testing.labels`. Only error messages call this, so it may
+    cost a walk up the tree. An id no position explains is shortened to its first 12 hex digits."""
+    from eventflow.testing.labels import IdLabeler
+
+    chain: list[str] = []
+    parent = parent_id
+    while parent is not None and len(chain) < 1000:
+        chain.append(parent)
+        recorded = operations.get(parent)
+        parent = recorded.parent_id if recorded is not None else None
+    labeler = IdLabeler()
+    above: str | None = None
+    for ancestor in reversed(chain):
+        labeler.label(ancestor, above)
+        above = ancestor
+    found = labeler.label(op_id, parent_id)
+    return f"root/{found}" if found != op_id else op_id[:12]

@@ -1,8 +1,28 @@
-"""One context's id namespace: its parent operation and its counter (PROTOCOL.md §3)."""
+"""One context's id namespace: its parent operation and its counter (PROTOCOL.md §3).
+
+Every durable operation takes its id here, so this is also where one called from inside a step's function
+is refused (`DurableCallInStepError`): the front-ends' drivers set `running_step` around the step's code,
+per thread and per asyncio task (a context variable), so map items on worker threads and concurrent tasks
+each see only their own.
+"""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from typing import Any
+
+from eventflow.errors import DurableCallInStepError
 from eventflow.ids import child_id
+
+running_step: ContextVar[Any] = ContextVar("eventflow_running_step", default=None)
+"""The `StepContext` of the step whose function runs in this thread or task, if any."""
+
+
+def refuse_in_step() -> None:
+    """Raise `DurableCallInStepError` if a step's function is running here."""
+    step = running_step.get()
+    if step is not None:
+        raise DurableCallInStepError(step.name, step.operation_id)
 
 
 class Scope:
@@ -15,6 +35,8 @@ class Scope:
         self.counter = 0
 
     def next_id(self) -> str:
+        if running_step.get() is not None:
+            refuse_in_step()
         self.counter += 1
         return child_id(self.parent_id, self.counter)
 
@@ -30,5 +52,7 @@ class VirtualScope(Scope):
         self.prefix = prefix
 
     def next_id(self) -> str:
+        if running_step.get() is not None:
+            refuse_in_step()
         self.counter += 1
         return child_id(self.prefix, self.counter)

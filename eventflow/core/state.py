@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from eventflow.core.names import position_label
 from eventflow.core.operation_table import Entry, OperationTable, detail
 from eventflow.core.scheduler import CheckpointScheduler
 from eventflow.errors import InvalidInputError, NonDeterministicExecutionError, UnexpectedStatusError
@@ -159,6 +160,7 @@ class ExecutionState:
                     "parent_id": recorded_parent,
                 },
                 requested={"type": op_type, "sub_type": sub_type, "name": name, "parent_id": parent_id},
+                label=position_label(self.operations, op_id, parent_id),
             )
         if self.hooks is not None:
             self.hooks.operation_replayed(self.operations[op_id])

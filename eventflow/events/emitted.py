@@ -21,7 +21,7 @@ sends without them.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, ForwardRef, NamedTuple, Union
 
 from eventflow.events.enums import OperationAction, OperationType
 
@@ -141,8 +141,9 @@ _ALWAYS_SET = frozenset({"id", "parent_id", "name", "type", "sub_type", "action"
 
 if TYPE_CHECKING:
     AnyUpdate = OperationUpdate | EmittedUpdate
-else:  # the same union, naming the model lazily (a forward reference), so importing this costs nothing
-    AnyUpdate = Union["OperationUpdate", EmittedUpdate]
+else:  # the same union, naming the model lazily (a forward reference), so importing this costs nothing;
+    # the reference names its module, so tools resolving hints (get_type_hints, pdoc) find the model
+    AnyUpdate = Union[ForwardRef("OperationUpdate", module="eventflow.events.wire"), EmittedUpdate]  # noqa: UP007
 """What backends, batching and the test tools take: a validated model, or an update the core emitted."""
 
 

@@ -21,6 +21,7 @@ class RealClock:
     """Wall-clock time; timers fire when they are due."""
 
     def now(self) -> datetime:
+        """The current time: the system's, in UTC."""
         return datetime.now(UTC)
 
 
@@ -31,10 +32,13 @@ class VirtualClock:
         self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
 
     def now(self) -> datetime:
+        """The virtual time: where the clock was last moved to."""
         return self._now
 
     def advance_to(self, when: datetime) -> None:
+        """Move the clock forward to ``when`` (never back)."""
         self._now = max(self._now, when)
 
     def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds``."""
         self._now += timedelta(seconds=seconds)

@@ -62,7 +62,7 @@ from eventflow.local.pausing import Pauses
 from eventflow.local.queries import DEFAULT_PAGE_ITEMS, ExecutionFilter, Queries
 from eventflow.local.recovery import adopt, resume
 from eventflow.local.retention import Retention, check_retention_days
-from eventflow.local.run_loop import RunLoop
+from eventflow.local.run_loop import Hold, RunLoop
 from eventflow.local.runtime import Runtime
 from eventflow.local.state import EventListener, ServiceState
 from eventflow.local.store import MemoryStore, Store
@@ -189,6 +189,7 @@ class LocalService:
         timeout_seconds: int | None = None,
         invocation_timeout_seconds: float | None = None,
         retention_days: int = DEFAULT_RETENTION_DAYS,
+        replace: bool = False,
     ) -> None:
         """Make ``handler`` invocable as ``function_name``. A plain (``durable=False``) handler is called
         with the decoded payload, as Lambda calls a function that is not durable.
@@ -207,7 +208,14 @@ class LocalService:
         invocation is not bounded, and the handler runs on the thread that drives the service.
 
         ``retention_days`` is the function's RetentionPeriodInDays (1 to 90): its executions, once ended,
-        are deleted that long after their end, on the service's clock (`retention.py`)."""
+        are deleted that long after their end, on the service's clock (`retention.py`).
+        A second, different handler under a name already registered is refused unless ``replace=True``
+        (deploying new code under the same name), so two functions never silently share one name."""
+        if not (callable(handler) or isinstance(handler, Runtime)):
+            raise InvalidParameterValueError(
+                f"register({function_name!r}, ...) takes a handler function or a Runtime, got "
+                f"{type(handler).__name__} {handler!r}"
+            )
         check_retention_days(retention_days)
         if invocation_timeout_seconds is not None and not 0 < invocation_timeout_seconds <= 900:
             raise InvalidParameterValueError(
@@ -223,6 +231,14 @@ class LocalService:
         state = self._state
         with state.cond:
             previous = state.registry.get(function_name)
+            same = previous is not None and (
+                previous.runtime is runtime if runtime is not None else previous.handler is call
+            )
+            if previous is not None and not replace and not same:
+                raise InvalidParameterValueError(
+                    f"a function named {function_name!r} is registered already; register another name, or "
+                    "pass replace=True to put the new code in its place (a new version of the function)"
+                )
             state.registry[function_name] = RegisteredFunction(
                 function_name, call, durable, timeout_seconds, limit, runtime, retention_days
             )
@@ -331,12 +347,13 @@ class LocalService:
         virtual clock it takes its place among the timers, so it fires in exactly the right order."""
         self._wakeups.at(seconds, action)
 
-    def run(self, arn: str, *, timeout: float | None = None) -> LocalExecution:
+    def run(self, arn: str, *, timeout: float | None = None, hold: Hold | None = None) -> LocalExecution:
         """Drive the service (this execution, its chained invokes, anything else queued) until the execution
         ends; with a virtual clock, also return when only the outside world can move it on (an unanswered
-        callback without a timeout). With a real clock, ``timeout`` bounds the real time spent."""
+        callback without a timeout), or when the next timer is one ``hold(due, key)`` holds. With a real
+        clock, ``timeout`` bounds the real time spent."""
         execution = self.get(arn)
-        self._run_loop.drive(lambda: not execution.running, timeout)
+        self._run_loop.drive(lambda: not execution.running, timeout, hold=hold)
         return execution
 
     def run_all(self, *, timeout: float | None = None) -> None:

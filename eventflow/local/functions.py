@@ -141,4 +141,5 @@ class LambdaContext:
         return cls(str(uuid.uuid4()), function_name, invoked_function_arn, start + time_limit, clock)
 
     def get_remaining_time_in_millis(self) -> int:
+        """What is left of the invocation timeout, in milliseconds, as Lambda's context reports it."""
         return max(0, int((self.deadline - self.clock.now()).total_seconds() * 1000))

@@ -215,6 +215,7 @@ class LocalExecution:
     # -- persistence of the scalar part (operations, events, callbacks and invokes are stored as rows) --
 
     def meta_json(self) -> dict[str, Any]:
+        """The execution's own fields (not its operations or history) as JSON, for the store."""
         return {
             "Arn": self.arn,
             "FunctionName": self.function_name,
@@ -250,6 +251,7 @@ class LocalExecution:
 
     @classmethod
     def from_meta_json(cls, data: dict[str, Any]) -> LocalExecution:
+        """Rebuild an execution's own fields from `meta_json`'s output."""
         started = _dt(data["StartedAt"])
         assert started is not None
         return cls(

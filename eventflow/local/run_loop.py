@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from eventflow.local.chained_invokes import ChainedInvokes
 from eventflow.local.clock import VirtualClock
@@ -27,10 +28,14 @@ from eventflow.local.invocations import Invocations
 from eventflow.local.model import LocalExecution
 from eventflow.local.retention import Retention
 from eventflow.local.state import ServiceState
+from eventflow.local.timers import TimerKey
 from eventflow.local.wakeups import Wakeups
 from eventflow.local.work import INVOKE, WorkItem
 
 log = logging.getLogger(__name__)
+
+Hold = Callable[[datetime, TimerKey], bool]
+"""``hold(due, key)``: True keeps a virtual clock from moving to this timer (the caller acts first)."""
 
 
 class RunLoop:
@@ -80,10 +85,17 @@ class RunLoop:
         self._pool.submit(self._perform_on_pool, item)
 
     def drive(
-        self, done: Callable[[], bool], timeout: float | None, *, forever: bool = False, advance: bool = True
+        self,
+        done: Callable[[], bool],
+        timeout: float | None,
+        *,
+        forever: bool = False,
+        advance: bool = True,
+        hold: Hold | None = None,
     ) -> None:
         """Run until ``done()``; or until ``timeout`` real seconds pass; or, unless ``forever``, until only
-        another thread could move things on. ``advance=False`` keeps a virtual clock where it is."""
+        another thread could move things on. ``advance=False`` keeps a virtual clock where it is; ``hold``
+        stops it before the timers it holds (a test answers a callback before its timeout fires)."""
         state = self._state
         deadline = None if timeout is None else time.monotonic() + timeout
         virtual = isinstance(state.clock, VirtualClock) and advance
@@ -108,6 +120,8 @@ class RunLoop:
                             and not self._wakeups.pulls_virtual_clock(top[1])
                         ):
                             top = None  # e.g. a paused execution's 366-day limit: wait for a resume
+                        if top is not None and virtual and hold is not None and hold(*top):
+                            top = None  # the test's turn: only timers an answer would cancel remain
                         if top is not None and (virtual or top[0] <= state.clock.now()):
                             if virtual:
                                 assert isinstance(state.clock, VirtualClock)

@@ -74,7 +74,8 @@ class Store(Protocol):
         """The earliest end of retention of an ended execution still stored."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the store (a file, a connection); nothing more may be read or written."""
 
 
 class MemoryStore:
@@ -88,6 +89,7 @@ class MemoryStore:
         self._expiring: set[str] = set()
 
     def commit(self, changes: ChangeSet) -> None:
+        """Keep a step's changes; the same as `Store.commit`."""
         for arn, execution in changes.executions.items():
             if arn not in self._executions:
                 self._executions[arn] = execution
@@ -100,18 +102,23 @@ class MemoryStore:
             self._callbacks[callback_id] = record.arn
 
     def load(self, arn: str) -> LocalExecution | None:
+        """The execution with this ARN, or None."""
         return self._executions.get(arn)
 
     def running(self) -> list[str]:
+        """The ARNs of the executions still running."""
         return [arn for arn, execution in self._executions.items() if execution.running]
 
     def find_callback(self, callback_id: str) -> str | None:
+        """The ARN of the execution that owns this callback id, or None."""
         return self._callbacks.get(callback_id)
 
     def find_by_name(self, function_name: str, name: str) -> str | None:
+        """The ARN of the function's execution started with this DurableExecutionName, or None."""
         return self._by_name.get((function_name, name))
 
     def list_executions(self, function_name: str | None = None) -> list[ExecutionSummary]:
+        """Every execution (of one function, if named), as summaries."""
         executions: Iterable[LocalExecution] = self._executions.values()
         return [
             summary_of(e) for e in executions if function_name is None or e.function_name == function_name
@@ -145,4 +152,5 @@ class MemoryStore:
             heapq.heappop(self._expiries)
 
     def close(self) -> None:
+        """Nothing to release: the memory goes with the object."""
         pass

@@ -109,13 +109,21 @@ def load_handler(spec: str) -> Callable[..., Any]:
         module = importlib.util.module_from_spec(module_spec)
         sys.modules.setdefault(path.stem, module)
         module_spec.loader.exec_module(module)
-    else:
-        module = importlib.import_module(target)
-    try:
-        handler: Callable[..., Any] = getattr(module, attr)
-    except AttributeError:
-        raise InvalidInputError(f"{target} has no attribute {attr!r}") from None
-    return handler
+    else:  # as `eventflow run` imports it: the current directory is importable
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        try:
+            module = importlib.import_module(target)
+        except ImportError as exc:
+            raise InvalidInputError(f"cannot import module {target!r}: {exc}") from None
+    handler: Any = module
+    for part in attr.split("."):
+        if not hasattr(handler, part):
+            raise InvalidInputError(f"{target} has no attribute {attr!r}")
+        handler = getattr(handler, part)
+    if not callable(handler):
+        raise InvalidInputError(f"{spec} is not callable")
+    return handler  # type: ignore[no-any-return]
 
 
 def _history_files(paths: Sequence[Path]) -> list[Path]:

@@ -4,14 +4,23 @@ Why: a test of a durable function wants its result, its checkpoints and its hist
 driven it through every wait and retry (instantly, on the virtual clock), and a way to play the outside
 world for callbacks. `DurableHarness.run` gives a `DurableRun` with all of that; `always_replay=True`
 runs it under `eventflow.testing.always_replay`, which fails the run when a replay diverges.
+
+The test is the outside world, so time does not run past a question only it can answer: the harness
+stops when the next timer is one an answer would cancel (a callback's timeout or heartbeat deadline, or
+the execution's own timeout while a callback is open) and says so in `DurableRun.waiting`
+(``waiting on callback 'approve' (times out at +3600 s)``). Time passes when the test says:
+`DurableRun.advance`. Retry jitter is seeded (`eventflow.retry.seeded_jitter`), so a snapshot of the same
+test is the same every time.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from eventflow.backends.base import use_backend
@@ -20,13 +29,51 @@ from eventflow.events.history import Event
 from eventflow.events.wire import ErrorObject, Operation, OperationUpdate
 from eventflow.handler import DurableHandler
 from eventflow.local import LocalExecution, LocalService
+from eventflow.local.callbacks import CALLBACK_TIMER, HEARTBEAT_TIMER
+from eventflow.local.clock import VirtualClock
+from eventflow.local.execution_start import EXECUTION_TIMEOUT_TIMER
+from eventflow.local.timers import TimerKey
+from eventflow.retry import seeded_jitter
 from eventflow.testing.always_replay import AlwaysReplayHandler, CuttingBackend, ReplayCheck, relabel
 from eventflow.testing.labels import IdLabeler
 from eventflow.testing.lines import op_label, render_checkpoints, render_history
 from eventflow.testing.normalize import Normalizer, decode_payload
 from eventflow.testing.recording import RecordingBackend
 
-__all__ = ["AlwaysReplayError", "DurableHarness", "DurableRun"]
+__all__ = ["AlwaysReplayError", "DurableHarness", "DurableRun", "answer_would_cancel"]
+
+log = logging.getLogger("eventflow.testing")
+
+_CALLBACK_NAME_SUFFIX = " create callback id"  # wait_for_callback's CALLBACK, named after its context
+
+
+def answer_would_cancel(service: LocalService) -> Callable[[datetime, TimerKey], bool]:
+    """A ``hold`` for `LocalService.run`: True for a timer an outside answer would cancel or move -- a
+    callback's timeout or heartbeat deadline, and an execution's timeout while one of its callbacks is
+    open -- so a virtual clock stops before it instead of timing the callback out at once."""
+
+    def hold(due: datetime, key: TimerKey) -> bool:
+        kind, arn, _ = key
+        if kind in (CALLBACK_TIMER, HEARTBEAT_TIMER):
+            return True
+        if kind == EXECUTION_TIMEOUT_TIMER:
+            return bool(_open_callbacks(service.get(arn)))
+        return False
+
+    return hold
+
+
+def _open_callbacks(execution: LocalExecution) -> list[Operation]:
+    return [
+        op
+        for op in execution.operations.values()
+        if op.type == OperationType.CALLBACK and op.status == OperationStatus.STARTED
+    ]
+
+
+def _callback_title(op: Operation) -> str:
+    name = op.name or op.id
+    return name[: -len(_CALLBACK_NAME_SUFFIX)] if name.endswith(_CALLBACK_NAME_SUFFIX) else name
 
 
 class AlwaysReplayError(AssertionError):
@@ -42,6 +89,7 @@ class DurableRun:
     recorder: RecordingBackend
     replay_check: ReplayCheck | None = None
     labeler: IdLabeler = field(default_factory=IdLabeler)
+    seed: int = 0
 
     # -- outcome ------------------------------------------------------------------------------------------
 
@@ -104,6 +152,7 @@ class DurableRun:
         )
 
     def label(self, op_id: str) -> str:
+        """``root/2/1``: the operation's position label (the id itself if no position explains it)."""
         op = self.execution.operations.get(op_id)
         return op_label(self.labeler, op_id, op.parent_id if op else None)
 
@@ -112,12 +161,32 @@ class DurableRun:
     def open_callbacks(self) -> dict[str, str]:
         """Callback id by operation name for every callback still waiting for an answer."""
         found: dict[str, str] = {}
-        for op in self.execution.operations.values():
-            if op.type == OperationType.CALLBACK and op.status == OperationStatus.STARTED:
-                details = op.callback_details
-                if details is not None and details.callback_id:
-                    found[op.name or op.id] = details.callback_id
+        for op in _open_callbacks(self.execution):
+            details = op.callback_details
+            if details is not None and details.callback_id:
+                found[op.name or op.id] = details.callback_id
         return found
+
+    @property
+    def waiting(self) -> str | None:
+        """What the execution waits on from the outside world, one line per open callback, e.g.
+        ``waiting on callback 'approve' (times out at +3600 s)`` (offsets from the clock's now); None
+        when it waits on nothing the test could answer."""
+        if not self.execution.running:
+            return None
+        records = {r.op_id: r for r in self.execution.callbacks.values()}
+        now = self.service.clock.now()
+        lines = []
+        for op in _open_callbacks(self.execution):
+            record = records.get(op.id)
+            deadlines = []
+            if record is not None and record.timeout_at is not None:
+                deadlines.append(f"times out at {_offset(record.timeout_at, now)}")
+            if record is not None and record.heartbeat_deadline is not None:
+                deadlines.append(f"heartbeat due by {_offset(record.heartbeat_deadline, now)}")
+            when = f" ({', '.join(deadlines)})" if deadlines else " (no timeout)"
+            lines.append(f"waiting on callback {_callback_title(op)!r}{when}")
+        return "\n".join(lines) or None
 
     def callback_id(self, which: str | None = None) -> str:
         """The open callback named ``which`` (or whose name starts with it: a `wait_for_callback` named
@@ -131,7 +200,8 @@ class DurableRun:
             return which
         matches = [cid for name, cid in open_.items() if name == which or name.startswith(f"{which} ")]
         if len(matches) != 1:
-            raise LookupError(f"no single open callback named {which!r}; open: {sorted(open_)}")
+            state = f"; {self.waiting}" if self.waiting else f"; the execution is {self.status.value}"
+            raise LookupError(f"no single open callback named {which!r}; open: {sorted(open_)}{state}")
         return matches[0]
 
     def succeed_callback(
@@ -161,17 +231,45 @@ class DurableRun:
         return self
 
     def resume(self) -> DurableRun:
-        """Drive the execution until it ends or waits for the outside world again."""
-        self.service.run(self.execution.arn)
+        """Drive the execution until it ends or waits for the outside world again (a callback: the clock
+        stops before its timeout, see `waiting`)."""
+        with seeded_jitter(self.seed):
+            self.service.run(self.execution.arn, hold=answer_would_cancel(self.service))
+        if self.waiting:
+            log.info("%s", self.waiting)
         return self
+
+    def advance(self, seconds: float | None = None) -> DurableRun:
+        """Let ``seconds`` of (virtual) time pass -- or, without ``seconds``, time up to the next timer --
+        firing every timer due meanwhile, callback timeouts included; then drive on as `resume` does."""
+        clock = self.service.clock
+        if not isinstance(clock, VirtualClock):
+            raise TypeError("advance() needs a service on a virtual clock; a real clock moves by itself")
+        if seconds is not None and seconds < 0:
+            raise ValueError(f"advance() takes seconds >= 0, got {seconds}")
+        if seconds is None:
+            target = self.service.next_timer()
+            if target is None:
+                raise LookupError("advance(): no timer is left to move time to")
+        else:
+            target = clock.now() + timedelta(seconds=seconds)
+        with seeded_jitter(self.seed):
+            self.service.run(self.execution.arn, hold=lambda due, key: due > target)
+            if self.execution.running and clock.now() < target:
+                clock.advance_to(target)
+        return self.resume()
 
 
 class DurableHarness:
     """Registers handlers on one local service and runs them to completion, recording their checkpoints."""
 
-    def __init__(self, service: LocalService | None = None, *, always_replay: bool = False) -> None:
+    def __init__(
+        self, service: LocalService | None = None, *, always_replay: bool = False, seed: int = 0
+    ) -> None:
+        """``seed`` seeds retry jitter (`eventflow.retry.seeded_jitter`): the same seed, the same delays."""
         self.service = service or LocalService()
         self.always_replay = always_replay
+        self.seed = seed
         self._names = itertools.count(1)
 
     def run(
@@ -210,8 +308,8 @@ class DurableHarness:
             registered = _with_backend(target, recorder)
         self.service.register(function_name, registered)
         execution = self.service.start_execution(function_name, event)
-        self.service.run(execution.arn)
-        run = DurableRun(self.service, execution, recorder, check_result)
+        run = DurableRun(self.service, execution, recorder, check_result, seed=self.seed)
+        run.resume()
         if check and check_result is not None and not check_result.ok:
             raise AlwaysReplayError(
                 f"always-replay mode: {len(check_result.divergences)} divergence(s) after "
@@ -219,6 +317,10 @@ class DurableHarness:
                 + "\n".join(relabel(d, run.label) for d in check_result.divergences)
             )
         return run
+
+
+def _offset(when: datetime, now: datetime) -> str:
+    return f"+{(when - now).total_seconds():g} s"
 
 
 def _with_backend(target: Callable[..., Any], backend: Any) -> Callable[[dict[str, Any], Any], Any]:

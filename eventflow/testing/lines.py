@@ -19,6 +19,7 @@ from eventflow.events.enums import EventType, OperationType
 from eventflow.events.history import Event, EventError, EventInput, EventResult, RetryDetails
 from eventflow.events.wire import ErrorObject
 from eventflow.machine.fold import EVENT_TRIGGERS
+from eventflow.testing.heap import with_frozen_heap
 from eventflow.testing.labels import IdLabeler
 from eventflow.testing.normalize import Normalizer
 
@@ -143,6 +144,7 @@ def _unimplied(update: AnyUpdate, labeler: IdLabeler) -> list[str]:
     return parts
 
 
+@with_frozen_heap
 def checkpoint_lines(
     batches: Iterable[Sequence[AnyUpdate]],
     labeler: IdLabeler | None = None,
@@ -183,6 +185,7 @@ def checkpoint_lines(
     return lines
 
 
+@with_frozen_heap
 def render_operations(
     batches: Iterable[Sequence[AnyUpdate]],
     labeler: IdLabeler | None = None,
@@ -214,6 +217,7 @@ def _natural(label: str) -> list[tuple[int, int | str]]:
     return [(0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", label) if part]
 
 
+@with_frozen_heap
 def render_checkpoints(
     batches: Iterable[Sequence[AnyUpdate]],
     labeler: IdLabeler | None = None,
@@ -260,6 +264,7 @@ def _detail(key: str, value: Any, normalizer: Normalizer) -> str:
     return f"{key}={normalizer.text(str(value))}"
 
 
+@with_frozen_heap
 def history_lines(
     events: Iterable[Event], labeler: IdLabeler | None = None, normalizer: Normalizer | None = None
 ) -> list[str]:
@@ -293,6 +298,7 @@ def history_lines(
     return lines
 
 
+@with_frozen_heap
 def render_history(
     events: Iterable[Event], labeler: IdLabeler | None = None, normalizer: Normalizer | None = None
 ) -> str:

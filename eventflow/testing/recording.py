@@ -22,9 +22,11 @@ class RecordingBackend:
         return [u for batch in self.batches for u in batch]
 
     def checkpoint(self, arn: str, token: str, updates: Sequence[AnyUpdate]) -> CheckpointResult:
+        """Record the batch, then pass it on to the service."""
         result = self.inner.checkpoint(arn, token, updates)
         self.batches.append([as_update(update) for update in updates])
         return result
 
     def get_state(self, arn: str, token: str, marker: str) -> StatePage:
+        """Pass the state read on to the service (reads are not recorded)."""
         return self.inner.get_state(arn, token, marker)

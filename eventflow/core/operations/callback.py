@@ -127,6 +127,7 @@ class Callback(_CallbackView[T]):
     __slots__ = ()
 
     def result(self) -> T:
+        """The answer; raises `CallbackError` / `CallbackTimeoutError`, or suspends until it comes."""
         return self._run(self._handle.result_plan())  # type: ignore[no-any-return]
 
 
@@ -136,6 +137,7 @@ class AsyncCallback(_CallbackView[T]):
     __slots__ = ()
 
     def result(self) -> Awaitable[T]:
+        """Await the answer; raises `CallbackError` / `CallbackTimeoutError`, or suspends until it comes."""
         return self._run(self._handle.result_plan())  # type: ignore[no-any-return]
 
 

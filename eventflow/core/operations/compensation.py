@@ -70,6 +70,7 @@ class CompensationSummary:
         return not self.failed
 
     def to_json(self) -> str:
+        """The summary as the JSON recorded as the compensation context's result."""
         return json.dumps(
             {
                 "compensated": list(self.compensated),
@@ -83,6 +84,7 @@ class CompensationSummary:
 
     @classmethod
     def from_json(cls, data: str | None) -> CompensationSummary:
+        """Read a summary back from `to_json`'s output (``None``: an empty summary)."""
         raw = json.loads(data) if data else {}
         return cls(
             tuple(raw.get("compensated", ())),

@@ -17,12 +17,18 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from eventflow.config import StepConfig, StepSemantics
 from eventflow.core.effects import Call, Flush, Plan
 from eventflow.core.failures import error_object, operation_error
-from eventflow.core.names import replay_name, resolve_name
+from eventflow.core.names import position_label, replay_name, require_callable, resolve_name
 from eventflow.core.operation_table import detail
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
-from eventflow.errors import SerDesError, StepError, StepInterruptedError, SuspendExecution
+from eventflow.errors import (
+    DurableCallInStepError,
+    SerDesError,
+    StepError,
+    StepInterruptedError,
+    SuspendExecution,
+)
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
 from eventflow.retry import RetryPresets, RetryStrategy
@@ -110,6 +116,8 @@ def open_step(
     a replay of a failed step raises (`StepError`), or suspends if the step waits for its retry delay.
     Emits nothing.
     """
+    if not callable(fn):
+        require_callable(fn, "ctx.step", "(step_context) -> value")
     config = config or _DEFAULT_CONFIG
     op_id = scope.next_id()
     if not name:  # an unnamed step records a Name only if its function carries one (core/names.py)
@@ -176,10 +184,13 @@ def run_step(state: ExecutionState, opened: OpenStep, fn: Callable[[StepContext]
         if hooks is not None:
             hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=None)
         payload, value = round_trip(opened.serdes, value, op_id, state.arn)
-    except SerDesError as exc:
+    except (SerDesError, DurableCallInStepError) as exc:  # no retry can fix these: fail at once
+        if type(exc) is SerDesError:  # say which step, by name and position, not by its hash
+            where = position_label(state.operations, op_id, parent_id)
+            exc = SerDesError(f"step {name!r} ({where}): {exc}" if name else f"step {where}: {exc}")
         state.emit(update(_FAIL, error=error_object(exc, state.official_errors)))
         yield flush
-        raise
+        raise exc from exc.__cause__
     except Exception as exc:
         if hooks is not None:
             hooks.attempt_ended(op_id, name, sub_type, parent_id, attempt, exc=exc)
