@@ -37,6 +37,7 @@ from opentelemetry.trace import Link, NonRecordingSpan, Span, SpanContext, SpanK
 
 from eventflow.events.enums import OperationType
 from eventflow.events.wire import ErrorObject
+from eventflow.otel.direct import DirectSpan, direct_spans
 from eventflow.otel.ids import (
     TraceHeader,
     execution_root_span_id,
@@ -187,9 +188,10 @@ class _Open:
 
     __slots__ = ("attrs", "context", "span")
 
-    def __init__(self, span: Span, attrs: Mapping[str, Any]) -> None:
+    def __init__(self, span: Span | DirectSpan, attrs: Mapping[str, Any]) -> None:
         self.span = span
-        self.context = trace.set_span_in_context(span, otel_context.Context())
+        parent = span if isinstance(span, Span) else NonRecordingSpan(span.get_span_context())
+        self.context = trace.set_span_in_context(parent, otel_context.Context())
         self.attrs = attrs
 
 
@@ -212,6 +214,7 @@ class InvocationTracer(BasePlugin):
         provider: Any,
     ) -> None:
         self._tracer = tracer
+        self._direct = direct_spans(tracer)
         self._ids = ids
         self._provider = provider
         self._arn = info.execution_arn
@@ -287,13 +290,21 @@ class InvocationTracer(BasePlugin):
 
     def _open_operation(self, info: OperationInfo | UserFunctionInfo, *, continued: bool, key: str) -> _Open:
         attrs = _operation_attributes(self._arn, info)
-        span = self._start_span(
-            info.name or info.operation_id,
-            attrs,
-            self._parent_context(info.parent_id),
-            span_id=None if continued else operation_span_id(self._arn, info.operation_id),
-            links=self._operation_links(info.operation_id, continued),
-        )
+        span_id = None if continued else operation_span_id(self._arn, info.operation_id)
+        links = self._operation_links(info.operation_id, continued)
+        span: Span | DirectSpan
+        if self._direct is not None and info.operation_type != OperationType.CONTEXT:
+            # Never current while user code runs (a context's span is): recorded directly.
+            entry_parent = self._parent_context(info.parent_id)
+            span = self._direct.start(
+                info.name or info.operation_id, trace.get_current_span(entry_parent).get_span_context(),
+                attrs, links, span_id, None,
+            )
+        else:
+            span = self._start_span(
+                info.name or info.operation_id, attrs, self._parent_context(info.parent_id),
+                span_id=span_id, links=links,
+            )
         entry = _Open(span, attrs)
         self._spans[key] = entry
         return entry
@@ -407,7 +418,9 @@ class InvocationTracer(BasePlugin):
             if not info.is_virtual:
                 # A context recorded before this invocation continues here under a fresh span id.
                 continued = continued or self._recorded_before(info.operation_id)
-            span = self._open_operation(info, continued=continued, key=key).span
+            opened = self._open_operation(info, continued=continued, key=key).span
+            assert isinstance(opened, Span)  # a context's span is an SDK span
+            span = opened
         self._attach(key, span)
 
     def on_user_function_end(self, info: UserFunctionInfo) -> None:
