@@ -34,8 +34,17 @@ def _flaky(step: StepContext) -> str:
     return "ok"
 
 
+def _annotated(step: StepContext) -> int:
+    current = trace.get_current_span()
+    current.set_attribute("app.plain", "x")
+    current.set_attributes({"app.list": [1, 2], "app.count": 3})  # a list goes through validation
+    current.add_event("checked", {"app.n": 1})
+    current.record_exception(ValueError("noted"))
+    return 1
+
+
 def _workflow(event: Any, ctx: DurableContext) -> Any:
-    ctx.step(lambda s: 1, name="first")
+    ctx.step(_annotated, name="first")
     ctx.wait(seconds=5, name="pause")
     strategy = retry.exponential(max_attempts=2, initial_delay=1, backoff_rate=1, jitter=retry.Jitter.NONE)
     ctx.step(_flaky, name="flaky", retry=strategy)
@@ -68,6 +77,8 @@ def _shape(arn: str, spans: tuple[ReadableSpan, ...]) -> list[tuple[Any, ...]]:
             named(span.parent.span_id) if span.parent is not None else None,
             tuple(sorted(str(named(link.context.span_id)) for link in span.links)),
             span.context.trace_flags, dict(span.resource.attributes), span.instrumentation_scope,
+            tuple((e.name, tuple(sorted((k, v) for k, v in (e.attributes or {}).items()
+                                        if k != "exception.stacktrace"))) for e in span.events),
             span.start_time is not None and span.end_time is not None and span.start_time <= span.end_time,
         ))
     return sorted(out, key=repr)
@@ -81,6 +92,9 @@ def test_direct_spans_export_what_the_sdk_path_exports() -> None:
     assert watching.started == len(through_sdk)  # the SDK path really ran: every span was started there
     assert _shape(direct_arn, direct) == _shape(sdk_arn, through_sdk)
     assert any(span.name == "flaky" for span in direct)
+    (annotated,) = [span for span in direct if span.name == "first attempt 1"]
+    assert [event.name for event in annotated.events] == ["checked", "exception"]
+    assert (annotated.attributes or {})["app.list"] == (1, 2)
 
 
 def test_the_direct_path_is_refused_where_a_processor_or_a_limit_could_tell() -> None:

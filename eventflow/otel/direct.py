@@ -1,12 +1,11 @@
-"""Spans no user code ever sees, recorded without the SDK's general span machinery.
+"""Spans recorded without the SDK's general span machinery, exported as the SDK would export them.
 
-Why: a step's operation span (as a wait's, a callback's, an invoke's) is never the current span while
-user code runs; only its attempt spans are, and they stay ordinary SDK spans (user code may add to them).
-The SDK's ``Tracer.start_span`` validates every attribute into a bounded, locked mapping, copies and
-validates links, and keeps a lock per span: about half of a traced step's cost (benchmarks/tracing.py).
-For those hidden spans, `DirectSpans` asks the tracer's own sampler, then hands the finished span, a
-plain `ReadableSpan`, to the tracer's span processors, which is what a processor or exporter receives
-from the SDK path too.
+Why: the SDK's ``Tracer.start_span`` validates every attribute into a bounded, locked mapping, copies
+and validates links, keeps a lock and self-metrics per span: most of a traced step's cost
+(benchmarks/tracing.py), for attributes eventflow builds itself and knows to be valid. `DirectSpans`
+asks the tracer's own sampler and id generator, records a `DirectSpan` (the whole span API, so user code
+that finds it current can add to it), and hands the finished span, a plain `ReadableSpan`, to the
+tracer's span processors: what a processor or exporter receives from the SDK path too.
 
 Taken only where that is the same thing (`direct_spans`): an SDK tracer that is enabled, whose
 processors are the SDK's synchronous multi-processor over processors that do nothing when a span starts
@@ -16,16 +15,34 @@ truncate or drop what eventflow sets. Anything else gets the SDK path.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Mapping, Sequence
 from time import time_ns
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, SynchronousMultiSpanProcessor, Tracer
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk.trace import (
+    Event,
+    ReadableSpan,
+    SpanLimits,
+    SpanProcessor,
+    SynchronousMultiSpanProcessor,
+    Tracer,
+)
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.sampling import Decision
-from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    Status,
+    StatusCode,
+    TraceFlags,
+)
 
 _QUIET_STARTS = {SpanProcessor.on_start, SimpleSpanProcessor.on_start, BatchSpanProcessor.on_start}
 _QUIET_ENDINGS = {
@@ -37,45 +54,113 @@ _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
 _FEWEST_ATTRIBUTES = 16  # eventflow sets at most 9 on a span
 _FEWEST_LINKS = 2
+_PLAIN = {str, bool, int, float}
 
 
-class DirectSpan:
-    """A span being recorded: the parts of the SDK span API the tracer calls on hidden spans."""
+class DirectSpan(Span):
+    """A recording span that `DirectSpans` exports as a `ReadableSpan` when it ends.
 
-    __slots__ = ("_attributes", "_context", "_links", "_name", "_owner", "_parent", "_start", "_status")
+    The whole `opentelemetry.trace.Span` API, so user code that finds it current (an attempt, a child
+    context) can add attributes, events and a status as to an SDK span; values other than plain strings,
+    numbers and booleans, or more attributes than eventflow itself sets, go through the SDK's own
+    validating `BoundedAttributes` under the tracer's limits. Changes after the end are ignored."""
+
+    __slots__ = (
+        "_attributes", "_context", "_events", "_links", "_name", "_owner", "_parent", "_start", "_status",
+    )
 
     def __init__(
         self,
         owner: DirectSpans | None,
         name: str,
         context: SpanContext,
-        parent: SpanContext,
+        parent: SpanContext | None,
         attributes: dict[str, Any],
         links: Sequence[Link],
         start: int,
     ) -> None:
-        self._owner = owner  # None: not sampled, nothing is exported
+        self._owner = owner  # None: ended, or not sampled (nothing is exported)
         self._name = name
         self._context = context
         self._parent = parent
-        self._attributes = attributes
+        self._attributes: dict[str, Any] | BoundedAttributes = attributes
         self._links = links
         self._start = start
         self._status = _UNSET
+        self._events: list[Event] = []
 
     def get_span_context(self) -> SpanContext:
         return self._context
 
-    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
-        self._attributes.update(attributes)
+    def is_recording(self) -> bool:
+        return self._owner is not None
 
-    def set_status(self, code: StatusCode, description: str | None = None) -> None:
-        if self._status is _OK:
-            return  # final, as on an SDK span
-        if code == StatusCode.OK:
+    def set_attribute(self, key: str, value: Any) -> None:
+        self.set_attributes({key: value})
+
+    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
+        owner = self._owner
+        if owner is None:
+            return
+        current = self._attributes
+        if (
+            type(current) is dict
+            and len(current) + len(attributes) <= _FEWEST_ATTRIBUTES
+            and all(type(value) in _PLAIN for value in attributes.values())
+        ):
+            current.update(attributes)  # valid as they are: nothing to clean or drop
+            return
+        if type(current) is dict:
+            limits = owner.limits
+            current = BoundedAttributes(
+                limits.max_span_attributes, current, immutable=False,
+                max_value_len=limits.max_span_attribute_length,
+            )
+            self._attributes = current
+        for key, value in attributes.items():
+            current[key] = value
+
+    def add_event(self, name: str, attributes: Any = None, timestamp: int | None = None) -> None:
+        owner = self._owner
+        if owner is None:
+            return
+        limits = owner.limits
+        if limits.max_events is not None and len(self._events) >= limits.max_events:
+            return
+        bounded = BoundedAttributes(
+            limits.max_event_attributes, attributes, immutable=True, max_value_len=limits.max_attribute_length
+        )
+        self._events.append(Event(name, bounded, timestamp if timestamp is not None else time_ns()))
+
+    def record_exception(
+        self, exception: BaseException, attributes: Any = None, timestamp: int | None = None,
+        escaped: bool = False,
+    ) -> None:
+        module = type(exception).__module__
+        qualname = type(exception).__qualname__
+        recorded: dict[str, Any] = {
+            "exception.type": f"{module}.{qualname}" if module and module != "builtins" else qualname,
+            "exception.message": str(exception),
+            "exception.stacktrace": "".join(traceback.format_exception(exception)),
+            "exception.escaped": str(escaped),
+        }
+        if attributes:
+            recorded.update(attributes)
+        self.add_event("exception", recorded, timestamp)
+
+    def update_name(self, name: str) -> None:
+        if self._owner is not None:
+            self._name = name
+
+    def set_status(self, status: Status | StatusCode, description: str | None = None) -> None:
+        if self._owner is None or self._status.status_code is StatusCode.OK:
+            return  # OK is final, as on an SDK span
+        if isinstance(status, Status):
+            self._status = status
+        elif status == StatusCode.OK:
             self._status = _OK
-        elif code == StatusCode.ERROR:
-            self._status = Status(code, description)
+        elif status == StatusCode.ERROR:
+            self._status = Status(status, description)
 
     def end(self, end_time: int | None = None) -> None:
         owner = self._owner
@@ -83,6 +168,23 @@ class DirectSpan:
             return
         self._owner = None  # a second end exports nothing, as the SDK's does not
         owner.export(self, end_time if end_time is not None else time_ns())
+
+    def exported(self, owner: DirectSpans, end: int) -> ReadableSpan:
+        return ReadableSpan(
+            name=self._name,
+            context=self._context,
+            parent=self._parent,
+            resource=owner.resource,
+            attributes=self._attributes,
+            events=tuple(self._events),
+            links=tuple(self._links),
+            kind=SpanKind.INTERNAL,
+            instrumentation_info=owner.info,
+            status=self._status,
+            start_time=self._start,
+            end_time=end,
+            instrumentation_scope=owner.scope,
+        )
 
 
 class DirectSpans:
@@ -92,20 +194,24 @@ class DirectSpans:
         self._tracer = tracer
         self._sampler = tracer.sampler
         self._processor = tracer.span_processor
-        self._resource = tracer.resource
-        self._info = tracer.instrumentation_info
-        self._scope = getattr(tracer, "_instrumentation_scope", None)
+        self.resource = tracer.resource
+        self.info = tracer.instrumentation_info
+        self.scope = getattr(tracer, "_instrumentation_scope", None)
+        self.limits: SpanLimits = tracer._span_limits
 
     def start(
         self,
         name: str,
         parent: SpanContext,
-        attributes: dict[str, Any],
+        attributes: Mapping[str, Any],
         links: Sequence[Link],
         span_id: int | None,
         start: int | None,
+        parent_context: otel_context.Context | None = None,
     ) -> DirectSpan:
-        parent_context = trace.set_span_in_context(NonRecordingSpan(parent), otel_context.Context())
+        """A span under ``parent`` (a valid span context: eventflow's spans always have one)."""
+        if parent_context is None:
+            parent_context = trace.set_span_in_context(NonRecordingSpan(parent), otel_context.Context())
         sampling = self._sampler.should_sample(
             parent_context, parent.trace_id, name, SpanKind.INTERNAL, attributes, links
         )
@@ -123,21 +229,7 @@ class DirectSpans:
         )
 
     def export(self, span: DirectSpan, end: int) -> None:
-        readable = ReadableSpan(
-            name=span._name,
-            context=span._context,
-            parent=span._parent,
-            resource=self._resource,
-            attributes=span._attributes,
-            links=tuple(span._links),
-            kind=SpanKind.INTERNAL,
-            instrumentation_info=self._info,
-            status=span._status,
-            start_time=span._start,
-            end_time=end,
-            instrumentation_scope=self._scope,
-        )
-        self._processor.on_end(readable)
+        self._processor.on_end(span.exported(self, end))
 
 
 def direct_spans(tracer: Any) -> DirectSpans | None:

@@ -37,7 +37,7 @@ from opentelemetry.trace import Link, NonRecordingSpan, Span, SpanContext, SpanK
 
 from eventflow.events.enums import OperationType
 from eventflow.events.wire import ErrorObject
-from eventflow.otel.direct import DirectSpan, direct_spans
+from eventflow.otel.direct import direct_spans
 from eventflow.otel.ids import (
     TraceHeader,
     execution_root_span_id,
@@ -188,10 +188,9 @@ class _Open:
 
     __slots__ = ("attrs", "context", "span")
 
-    def __init__(self, span: Span | DirectSpan, attrs: Mapping[str, Any]) -> None:
+    def __init__(self, span: Span, attrs: Mapping[str, Any]) -> None:
         self.span = span
-        parent = span if isinstance(span, Span) else NonRecordingSpan(span.get_span_context())
-        self.context = trace.set_span_in_context(parent, otel_context.Context())
+        self.context = trace.set_span_in_context(span, otel_context.Context())
         self.attrs = attrs
 
 
@@ -260,6 +259,9 @@ class InvocationTracer(BasePlugin):
         start: datetime | None = None,
     ) -> Span:
         start_time = _nanos(start)
+        if self._direct is not None:
+            parent = trace.get_current_span(context).get_span_context()
+            return self._direct.start(name, parent, attrs, links, span_id, start_time, context)
         if span_id is None:  # a random id: the SDK's own generator answers
             return self._tracer.start_span(
                 name, context=context, kind=SpanKind.INTERNAL, attributes=attrs, links=links,
@@ -292,19 +294,10 @@ class InvocationTracer(BasePlugin):
         attrs = _operation_attributes(self._arn, info)
         span_id = None if continued else operation_span_id(self._arn, info.operation_id)
         links = self._operation_links(info.operation_id, continued)
-        span: Span | DirectSpan
-        if self._direct is not None and info.operation_type != OperationType.CONTEXT:
-            # Never current while user code runs (a context's span is): recorded directly.
-            entry_parent = self._parent_context(info.parent_id)
-            span = self._direct.start(
-                info.name or info.operation_id, trace.get_current_span(entry_parent).get_span_context(),
-                attrs, links, span_id, None,
-            )
-        else:
-            span = self._start_span(
-                info.name or info.operation_id, attrs, self._parent_context(info.parent_id),
-                span_id=span_id, links=links,
-            )
+        span = self._start_span(
+            info.name or info.operation_id, attrs, self._parent_context(info.parent_id),
+            span_id=span_id, links=links,
+        )
         entry = _Open(span, attrs)
         self._spans[key] = entry
         return entry
@@ -418,9 +411,7 @@ class InvocationTracer(BasePlugin):
             if not info.is_virtual:
                 # A context recorded before this invocation continues here under a fresh span id.
                 continued = continued or self._recorded_before(info.operation_id)
-            opened = self._open_operation(info, continued=continued, key=key).span
-            assert isinstance(opened, Span)  # a context's span is an SDK span
-            span = opened
+            span = self._open_operation(info, continued=continued, key=key).span
         self._attach(key, span)
 
     def on_user_function_end(self, info: UserFunctionInfo) -> None:
