@@ -153,3 +153,23 @@ def test_a_header_that_samples_out_exports_no_operation_span(sampled: str) -> No
     assert service.run(service.start_execution("f", {}).arn).status == "SUCCEEDED"
     names = {span.name for span in exporter.get_finished_spans()}
     assert ("one" in names) == (sampled == "1")
+
+
+def test_a_sampler_of_its_own_is_asked_for_every_span() -> None:
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
+
+    def run(direct: bool) -> tuple[str, tuple[ReadableSpan, ...]]:
+        exporter = InMemorySpanExporter()
+        provider = TracerProvider(sampler=ParentBased(ALWAYS_ON, local_parent_sampled=ALWAYS_OFF))
+        provider.add_span_processor(SimpleSpanProcessor(exporter) if direct else _WatchingStarts(exporter))
+        service = LocalService()
+        service.register("f", durable_execution(plugins=[OtelPlugin(provider)])(_workflow))
+        execution = service.run(service.start_execution("f", {}).arn)
+        assert execution.status == "SUCCEEDED"
+        return execution.arn, exporter.get_finished_spans()
+
+    arn, direct = run(True)
+    # the local service's trace header gives the Invocation and Workflow a remote parent (sampled); the
+    # operations under the Invocation have a local one, which this sampler drops
+    assert {span.name for span in direct} == {"Invocation", "Workflow"}
+    assert _shape(arn, direct) == _shape(*run(False))

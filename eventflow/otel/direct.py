@@ -32,7 +32,7 @@ from opentelemetry.sdk.trace import (
     Tracer,
 )
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
-from opentelemetry.sdk.trace.sampling import Decision
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision, ParentBased
 from opentelemetry.trace import (
     Link,
     NonRecordingSpan,
@@ -198,6 +198,13 @@ class DirectSpans:
         self.info = tracer.instrumentation_info
         self.scope = getattr(tracer, "_instrumentation_scope", None)
         self.limits: SpanLimits = tracer._span_limits
+        # The SDK's default sampler samples every child of a sampled parent, keeping its trace state:
+        # answered here without building a sampling result per span.
+        sampler = tracer.sampler
+        self._samples_sampled_children = type(sampler) is ParentBased and all(
+            getattr(sampler, name, None) is ALWAYS_ON
+            for name in ("_remote_parent_sampled", "_local_parent_sampled")
+        )
 
     def start(
         self,
@@ -210,14 +217,21 @@ class DirectSpans:
         parent_context: otel_context.Context | None = None,
     ) -> DirectSpan:
         """A span under ``parent`` (a valid span context: eventflow's spans always have one)."""
+        if span_id is None:
+            span_id = self._tracer.id_generator.generate_span_id()
+        if self._samples_sampled_children and parent.trace_flags.sampled:
+            context = SpanContext(
+                parent.trace_id, span_id, is_remote=False, trace_flags=_SAMPLED,
+                trace_state=parent.trace_state,
+            )
+            return DirectSpan(self, name, context, parent, dict(attributes), links,
+                              start if start is not None else time_ns())
         if parent_context is None:
             parent_context = trace.set_span_in_context(NonRecordingSpan(parent), otel_context.Context())
         sampling = self._sampler.should_sample(
             parent_context, parent.trace_id, name, SpanKind.INTERNAL, attributes, links
         )
         decision = sampling.decision
-        if span_id is None:
-            span_id = self._tracer.id_generator.generate_span_id()
         flags = _SAMPLED if decision == Decision.RECORD_AND_SAMPLE else _NOT_SAMPLED
         context = SpanContext(
             parent.trace_id, span_id, is_remote=False, trace_flags=flags, trace_state=sampling.trace_state
