@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from eventflow import ChildConfig, DurableContext, StepContext, retry
+from eventflow import ChildConfig, DurableContext, MapConfig, ParallelBranch, StepContext, retry
 
 Handler = Callable[[Any, DurableContext], Any]
 SCENARIOS: dict[str, Handler] = {}
@@ -103,3 +103,41 @@ def virtual_context(event: Any, ctx: DurableContext) -> Any:
 def long_wait(event: Any, ctx: DurableContext) -> Any:
     ctx.wait(seconds=int(event.get("delay_seconds", 1)), name="otel-long-wait")
     return ctx.step(lambda s: "done", name="otel-after-long-wait")
+
+
+@scenario("parallel-hierarchy")
+def parallel_hierarchy(event: Any, ctx: DurableContext) -> Any:
+    def branch(letter: str) -> ParallelBranch[Any]:
+        return ParallelBranch(
+            lambda b: b.step(lambda s: letter, name=f"otel-parallel-step-{letter}"),
+            name=f"otel-parallel-branch-{letter}",
+        )
+
+    return ctx.parallel([branch("a"), branch("b")], name="otel-parallel").get_results()
+
+
+@scenario("map-hierarchy")
+def map_hierarchy(event: Any, ctx: DurableContext) -> Any:
+    def item(item_ctx: DurableContext, value: int, index: int, items: Any) -> Any:
+        return item_ctx.step(lambda s: value * 2, name=f"otel-map-step-{index}")
+
+    config: MapConfig[int] = MapConfig(item_namer=lambda value, index: f"otel-map-iteration-{index}")
+    return ctx.map([1, 2], item, name="otel-map", config=config).get_results()
+
+
+@scenario("parallel-failure")
+def parallel_failure(event: Any, ctx: DurableContext) -> Any:
+    def failing(branch_ctx: DurableContext) -> Any:
+        raise RuntimeError("Intentional parallel branch failure")
+
+    branches = [ParallelBranch(failing, name="otel-failed-parallel-branch")]
+    return ctx.parallel(branches, name="otel-failed-parallel").throw_if_error()
+
+
+@scenario("map-failure")
+def map_failure(event: Any, ctx: DurableContext) -> Any:
+    def failing(item_ctx: DurableContext, value: int, index: int, items: Any) -> Any:
+        raise RuntimeError("Intentional map iteration failure")
+
+    config: MapConfig[int] = MapConfig(item_namer=lambda value, index: f"otel-failed-map-iteration-{index}")
+    return ctx.map([1], failing, name="otel-failed-map", config=config).throw_if_error()

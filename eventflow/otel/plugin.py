@@ -35,7 +35,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.trace import Link, NonRecordingSpan, Span, SpanContext, SpanKind, StatusCode, TraceFlags
 
-from eventflow.events.enums import OperationType
+from eventflow.events.enums import OperationSubType, OperationType
 from eventflow.events.wire import ErrorObject
 from eventflow.otel.direct import direct_spans
 from eventflow.otel.ids import (
@@ -61,6 +61,8 @@ from eventflow.plugins import (
 INSTRUMENTATION_NAME = "eventflow.otel"
 TRACE_HEADER_ENV = "_X_AMZN_TRACE_ID"
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
+# Contexts with no function of their own (their items have one): their span opens with the operation.
+_BATCHES = frozenset({OperationSubType.MAP, OperationSubType.PARALLEL})
 
 
 class _DeterministicIds(IdGenerator):
@@ -370,7 +372,7 @@ class InvocationTracer(BasePlugin):
     # -- operations -----------------------------------------------------------------------------------
 
     def on_operation_start(self, info: OperationInfo) -> None:
-        if info.operation_type == OperationType.CONTEXT:
+        if info.operation_type == OperationType.CONTEXT and info.sub_type not in _BATCHES:
             return  # a context's span covers its function (on_user_function_start)
         self._open_operation(info, continued=info.is_replayed, key=info.operation_id)
 
