@@ -35,7 +35,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.trace import Link, NonRecordingSpan, Span, SpanContext, SpanKind, StatusCode, TraceFlags
 
-from eventflow.events.enums import OperationSubType, OperationType
+from eventflow.events.enums import TERMINAL_STATUSES, OperationSubType, OperationType
 from eventflow.events.wire import ErrorObject
 from eventflow.otel.direct import direct_spans
 from eventflow.otel.ids import (
@@ -143,7 +143,13 @@ def _operation_attributes(arn: str, info: OperationInfo | UserFunctionInfo) -> d
         out["durable.operation.status"] = str(info.status)
     if info.name is not None:
         out["durable.operation.name"] = info.name
-    if op_type != OperationType.CONTEXT and info.attempt is not None:
+    # An operation's span tells the attempt that finished it; one still going (a step waiting for its
+    # retry) has no attempt of its own yet: its attempts have spans.
+    if (
+        op_type != OperationType.CONTEXT
+        and info.attempt is not None
+        and (not isinstance(info, OperationInfo) or info.status in TERMINAL_STATUSES)
+    ):
         out["durable.attempt.number"] = info.attempt
     if (
         isinstance(info, UserFunctionInfo)
