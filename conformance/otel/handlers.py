@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from eventflow import ChildConfig, DurableContext, MapConfig, ParallelBranch, StepContext, retry
+from eventflow import ChildConfig, DurableContext, MapConfig, ParallelBranch, StepContext, retry, waits
 
 Handler = Callable[[Any, DurableContext], Any]
 SCENARIOS: dict[str, Handler] = {}
@@ -141,3 +141,24 @@ def map_failure(event: Any, ctx: DurableContext) -> Any:
 
     config: MapConfig[int] = MapConfig(item_namer=lambda value, index: f"otel-failed-map-iteration-{index}")
     return ctx.map([1], failing, name="otel-failed-map", config=config).throw_if_error()
+
+
+def _increment(state: int, step: StepContext) -> int:
+    return state + 1
+
+
+@scenario("wait-for-condition")
+def wait_for_condition(event: Any, ctx: DurableContext) -> Any:
+    strategy = waits.fixed(1, until=lambda n: n >= 2)
+    return ctx.wait_for_condition(_increment, 0, strategy, name="otel-condition")
+
+
+def _condition_fails(state: int, step: StepContext) -> int:
+    raise RuntimeError("Intentional condition failure")
+
+
+@scenario("wait-for-condition-failure")
+def wait_for_condition_failure(event: Any, ctx: DurableContext) -> Any:
+    return ctx.wait_for_condition(
+        _condition_fails, 0, waits.fixed(1, until=lambda n: n >= 2), name="otel-failed-condition"
+    )
