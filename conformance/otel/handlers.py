@@ -162,3 +162,13 @@ def wait_for_condition_failure(event: Any, ctx: DurableContext) -> Any:
     return ctx.wait_for_condition(
         _condition_fails, 0, waits.fixed(1, until=lambda n: n >= 2), name="otel-failed-condition"
     )
+
+
+@scenario("wait-for-callback")
+def wait_for_callback(event: Any, ctx: DurableContext) -> Any:
+    return ctx.wait_for_callback(lambda callback_id, step: None, name="otel-callback")
+
+
+@scenario("wait-for-callback-failure")
+def wait_for_callback_failure(event: Any, ctx: DurableContext) -> Any:
+    return ctx.wait_for_callback(lambda callback_id, step: None, name="otel-failed-callback")

@@ -141,6 +141,9 @@ def _operation_attributes(arn: str, info: OperationInfo | UserFunctionInfo) -> d
         out["durable.operation.subtype"] = str(info.sub_type)
     if isinstance(info, OperationInfo):
         out["durable.operation.status"] = str(info.status)
+    elif op_type == OperationType.CONTEXT and not info.is_virtual:
+        # A context's span opens with its function; its operation is STARTED until its end says more.
+        out["durable.operation.status"] = "STARTED"
     if info.name is not None:
         out["durable.operation.name"] = info.name
     # An operation's span tells the attempt that finished it; one still going (a step waiting for its
