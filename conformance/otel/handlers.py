@@ -172,3 +172,8 @@ def wait_for_callback(event: Any, ctx: DurableContext) -> Any:
 @scenario("wait-for-callback-failure")
 def wait_for_callback_failure(event: Any, ctx: DurableContext) -> Any:
     return ctx.wait_for_callback(lambda callback_id, step: None, name="otel-failed-callback")
+
+
+@scenario("long-callback")
+def long_callback(event: Any, ctx: DurableContext) -> Any:
+    return ctx.wait_for_callback(lambda callback_id, step: None, name="otel-long-callback")
