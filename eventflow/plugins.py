@@ -33,7 +33,6 @@ allocated: the execution state holds ``None`` and each operation pays one attrib
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -277,37 +276,6 @@ def _outcome(exc: BaseException | None) -> UserFunctionOutcome:
     if exc is None:
         return UserFunctionOutcome.SUCCEEDED
     return UserFunctionOutcome.INCOMPLETE if isinstance(exc, SuspendExecution) else UserFunctionOutcome.FAILED
-
-
-def _fast_init(cls: type) -> type:
-    """Give a frozen slots dataclass an ``__init__`` that sets each slot through its own descriptor.
-
-    Why: a frozen dataclass's generated ``__init__`` sets every field through ``object.__setattr__``,
-    about four times a plain one (3 us for `OperationInfo`), and the host builds an info per hook call,
-    four per traced step. Same signature, defaults and immutability (assignment still raises)."""
-    fields = dataclasses.fields(cls)
-    if any(f.default_factory is not dataclasses.MISSING for f in fields):
-        raise TypeError(f"{cls.__name__}: fields with a default factory are not supported")
-    namespace: dict[str, Any] = {}
-    params, body = [], []
-    for f in fields:
-        namespace[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
-        if f.default is dataclasses.MISSING:
-            params.append(f.name)
-        else:
-            namespace[f"_default_{f.name}"] = f.default
-            params.append(f"{f.name}=_default_{f.name}")
-        body.append(f"    _set_{f.name}(self, {f.name})")
-    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
-    exec(source, namespace)  # generated from the class's own field names, as dataclasses do
-    init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    type.__setattr__(cls, "__init__", init)
-    return cls
-
-
-for _info_class in (OperationInfo, AttemptInfo, UserFunctionInfo):
-    _fast_init(_info_class)
 
 
 class PluginHost(ExecutionObserver):
