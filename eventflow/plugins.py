@@ -353,7 +353,13 @@ class PluginHost(ExecutionObserver):
             else:
                 plugins.append(entry)
         for hook in _HOOKS:
-            bound = [(p, m) for p in plugins if callable(m := getattr(p, hook, None))]
+            # A hook a plugin inherits from `BasePlugin` unchanged does nothing: not calling it spares
+            # building its info on every operation.
+            bound = [
+                (p, m) for p in plugins
+                if callable(m := getattr(p, hook, None))
+                and getattr(type(p), hook, None) is not getattr(BasePlugin, hook)
+            ]
             if bound:
                 self._hooks[hook] = bound
         state.hooks = self

@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from eventflow import ChildConfig, DurableContext, StepContext, retry
+from eventflow import ChildConfig, DurableContext, MapConfig, ParallelBranch, StepContext, retry, waits
 
 Handler = Callable[[Any, DurableContext], Any]
 SCENARIOS: dict[str, Handler] = {}
@@ -103,3 +103,77 @@ def virtual_context(event: Any, ctx: DurableContext) -> Any:
 def long_wait(event: Any, ctx: DurableContext) -> Any:
     ctx.wait(seconds=int(event.get("delay_seconds", 1)), name="otel-long-wait")
     return ctx.step(lambda s: "done", name="otel-after-long-wait")
+
+
+@scenario("parallel-hierarchy")
+def parallel_hierarchy(event: Any, ctx: DurableContext) -> Any:
+    def branch(letter: str) -> ParallelBranch[Any]:
+        return ParallelBranch(
+            lambda b: b.step(lambda s: letter, name=f"otel-parallel-step-{letter}"),
+            name=f"otel-parallel-branch-{letter}",
+        )
+
+    return ctx.parallel([branch("a"), branch("b")], name="otel-parallel").get_results()
+
+
+@scenario("map-hierarchy")
+def map_hierarchy(event: Any, ctx: DurableContext) -> Any:
+    def item(item_ctx: DurableContext, value: int, index: int, items: Any) -> Any:
+        return item_ctx.step(lambda s: value * 2, name=f"otel-map-step-{index}")
+
+    config: MapConfig[int] = MapConfig(item_namer=lambda value, index: f"otel-map-iteration-{index}")
+    return ctx.map([1, 2], item, name="otel-map", config=config).get_results()
+
+
+@scenario("parallel-failure")
+def parallel_failure(event: Any, ctx: DurableContext) -> Any:
+    def failing(branch_ctx: DurableContext) -> Any:
+        raise RuntimeError("Intentional parallel branch failure")
+
+    branches = [ParallelBranch(failing, name="otel-failed-parallel-branch")]
+    return ctx.parallel(branches, name="otel-failed-parallel").throw_if_error()
+
+
+@scenario("map-failure")
+def map_failure(event: Any, ctx: DurableContext) -> Any:
+    def failing(item_ctx: DurableContext, value: int, index: int, items: Any) -> Any:
+        raise RuntimeError("Intentional map iteration failure")
+
+    config: MapConfig[int] = MapConfig(item_namer=lambda value, index: f"otel-failed-map-iteration-{index}")
+    return ctx.map([1], failing, name="otel-failed-map", config=config).throw_if_error()
+
+
+def _increment(state: int, step: StepContext) -> int:
+    return state + 1
+
+
+@scenario("wait-for-condition")
+def wait_for_condition(event: Any, ctx: DurableContext) -> Any:
+    strategy = waits.fixed(1, until=lambda n: n >= 2)
+    return ctx.wait_for_condition(_increment, 0, strategy, name="otel-condition")
+
+
+def _condition_fails(state: int, step: StepContext) -> int:
+    raise RuntimeError("Intentional condition failure")
+
+
+@scenario("wait-for-condition-failure")
+def wait_for_condition_failure(event: Any, ctx: DurableContext) -> Any:
+    return ctx.wait_for_condition(
+        _condition_fails, 0, waits.fixed(1, until=lambda n: n >= 2), name="otel-failed-condition"
+    )
+
+
+@scenario("wait-for-callback")
+def wait_for_callback(event: Any, ctx: DurableContext) -> Any:
+    return ctx.wait_for_callback(lambda callback_id, step: None, name="otel-callback")
+
+
+@scenario("wait-for-callback-failure")
+def wait_for_callback_failure(event: Any, ctx: DurableContext) -> Any:
+    return ctx.wait_for_callback(lambda callback_id, step: None, name="otel-failed-callback")
+
+
+@scenario("long-callback")
+def long_callback(event: Any, ctx: DurableContext) -> Any:
+    return ctx.wait_for_callback(lambda callback_id, step: None, name="otel-long-callback")
