@@ -197,11 +197,14 @@ class Plugin(Protocol):
     def on_attempt_end(self, info: AttemptInfo) -> None:
         """An attempt's code returned or raised (``info.error`` says which)."""
 
-    def on_user_function_start(self, info: UserFunctionInfo) -> None: ...
+    def on_user_function_start(self, info: UserFunctionInfo) -> None:
+        """A step's or a child context's own function is about to run (not on a replay)."""
 
-    def on_user_function_end(self, info: UserFunctionInfo) -> None: ...
+    def on_user_function_end(self, info: UserFunctionInfo) -> None:
+        """That function returned or raised; ``info`` says how (INCOMPLETE: it suspended)."""
 
-    def provide_propagation_metadata(self, info: PropagationInfo) -> PropagationMetadata | None: ...
+    def provide_propagation_metadata(self, info: PropagationInfo) -> PropagationMetadata | None:
+        """Metadata to carry into a chained invoke (a trace header): ``None`` for nothing."""
 
 
 class PluginFactory(Protocol):
@@ -238,12 +241,13 @@ class BasePlugin:
         pass
 
     def on_user_function_start(self, info: UserFunctionInfo) -> None:
-        pass
+        """A step's or a child context's own function is about to run (not on a replay)."""
 
     def on_user_function_end(self, info: UserFunctionInfo) -> None:
-        pass
+        """That function returned or raised; ``info`` says how (INCOMPLETE: it suspended)."""
 
     def provide_propagation_metadata(self, info: PropagationInfo) -> PropagationMetadata | None:
+        """Metadata to carry into a chained invoke (a trace header): ``None`` for nothing."""
         return None
 
 

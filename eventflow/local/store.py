@@ -125,6 +125,7 @@ class MemoryStore:
         ]
 
     def delete(self, *arns: str) -> None:
+        """Forget the executions and their callbacks at once; the same as `Store.delete`."""
         for arn in arns:
             execution = self._executions.pop(arn, None)
             if execution is None:
@@ -135,6 +136,7 @@ class MemoryStore:
             self._expiring.discard(arn)
 
     def expired(self, now: datetime) -> list[str]:
+        """ARNs of the ended executions whose retention ended by ``now``; the same as `Store.expired`."""
         found: list[str] = []
         while self._expiries and self._expiries[0][0] <= now:
             _, arn = heapq.heappop(self._expiries)
@@ -144,6 +146,7 @@ class MemoryStore:
         return found
 
     def next_expiry(self) -> datetime | None:
+        """The earliest end of retention still stored; the same as `Store.next_expiry`."""
         self._drop_deleted()
         return self._expiries[0][0] if self._expiries else None
 
