@@ -26,6 +26,7 @@ from eventflow.core.scheduler import GATHER_SECONDS
 from eventflow.core.scope import Scope, running_step
 from eventflow.core.state import ExecutionState
 from eventflow.errors import SuspendExecution
+from eventflow.events.emitted import AnyUpdate
 from eventflow.retry import RetryStrategy
 from eventflow.serdes import SerDes
 from eventflow.timer import call_at
@@ -119,6 +120,14 @@ class SyncDriver:
             else:
                 self._flush_item(state)
                 return
+        self._send(state, batch, token)
+        if checkpoints.pending or checkpoints.waiters:  # queued meanwhile by a timer or a thread
+            with state.mutex:
+                self._pump(state, target)
+
+    def _send(self, state: ExecutionState, batch: list[AnyUpdate], token: str) -> None:
+        """Make one checkpoint call (``state.mutex`` not held: others may queue meanwhile) and apply its
+        answer under the mutex; a failure breaks the scheduler and propagates."""
         try:
             result = self.backend.checkpoint(state.arn, token, batch)
         except BaseException as exc:
@@ -132,8 +141,6 @@ class SyncDriver:
                 self._end_call(state, exc)
                 raise
             self._end_call(state, None)
-            if checkpoints.pending or checkpoints.waiters:  # queued meanwhile by a timer or a thread
-                self._pump(state, target)
 
     def _flush_item(self, state: ExecutionState) -> None:
         """An item thread's flush (``state.mutex`` held): it adds nothing to the queue while it waits or
@@ -170,18 +177,9 @@ class SyncDriver:
             token = state.token
             lock.release()
             try:
-                result = self.backend.checkpoint(state.arn, token, batch)
-            except BaseException as exc:
+                self._send(state, batch, token)
+            finally:
                 lock.acquire()
-                self._end_call(state, exc)
-                raise
-            lock.acquire()
-            try:
-                state.acknowledge(result.token, result.operations)
-            except BaseException as exc:
-                self._end_call(state, exc)
-                raise
-            self._end_call(state, None)
             if not checkpoints.pending and not checkpoints.waiters:
                 return  # everything emitted is acknowledged: the common end of a sequential step
     @staticmethod

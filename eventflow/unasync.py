@@ -16,10 +16,10 @@ timer thread against tasks and the event loop's timers) and are written by hand.
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from pathlib import Path
+
+from eventflow.codegen import write_or_check
 
 SOURCE = Path(__file__).with_name("aio.py")
 TARGET = Path(__file__).with_name("context.py")
@@ -88,19 +88,8 @@ def generated() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eventflow.unasync", description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="fail if eventflow/context.py is stale")
-    args = parser.parse_args(argv)
-    text = generated()
-    if args.check:
-        if TARGET.read_text() != text:
-            print(f"{TARGET} is stale: run `python -m eventflow.unasync`", file=sys.stderr)
-            return 1
-        print(f"{TARGET} is up to date")
-        return 0
-    TARGET.write_text(text)
-    print(f"wrote {TARGET}")
-    return 0
+    """Write the sync context (or, with ``--check``, only compare it); the process exit status."""
+    return write_or_check(TARGET, generated(), "python -m eventflow.unasync", argv)
 
 
 if __name__ == "__main__":

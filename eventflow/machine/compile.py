@@ -13,11 +13,11 @@ again.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
+from eventflow.codegen import write_or_check
 from eventflow.events.enums import OperationAction, OperationStatus, OperationType
 from eventflow.machine.definitions import build_machine
 from eventflow.machine.frozen import TransitionTable, compile_machine
@@ -119,22 +119,7 @@ def render() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write `COMPILED_PATH` (or, with `--check`, only compare it); the process exit status."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    check = args == ["--check"]
-    if args and not check:
-        print(f"usage: {COMMAND} [--check]", file=sys.stderr)
-        return 2
-    text = render()
-    current = COMPILED_PATH.read_text(encoding="utf-8") if COMPILED_PATH.exists() else None
-    if current == text:
-        print(f"{COMPILED_PATH} is up to date")
-        return 0
-    if check:
-        print(f"{COMPILED_PATH} is stale: run `{COMMAND}`", file=sys.stderr)
-        return 1
-    COMPILED_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {COMPILED_PATH}")
-    return 0
+    return write_or_check(COMPILED_PATH, render(), COMMAND, argv)
 
 
 if __name__ == "__main__":
