@@ -7,6 +7,7 @@
 - `compile`: `python -m eventflow.machine.compile` rewrites the committed `_compiled.py` from the definitions.
 - `fold`: history events and update batches folded through the machines.
 - `diagrams`: Mermaid state diagrams.
+- `rules`: status rules derived from the compiled tables (`WAITING_ON_SERVICE`), for the core and the service.
 
 The names below are loaded from their submodule on first access (PEP 562), not when this package is. The
 hot path imports `eventflow.machine.table` directly, which loads this package first: were this package to
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
         fold_updates,
     )
     from eventflow.machine.names import NEW, ServiceTrigger, State, Trigger
+    from eventflow.machine.rules import WAITING_ON_SERVICE, waiting_on_service
     from eventflow.machine.table import TABLES, TransitionTable, compile_machine, is_terminal, next_state
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "RETRY_EVENTS",
     "TABLES",
     "UPDATE_ACTIONS",
+    "WAITING_ON_SERVICE",
     "MachineDefinition",
     "ServiceTrigger",
     "State",
@@ -63,6 +66,7 @@ __all__ = [
     "is_terminal",
     "next_state",
     "to_mermaid",
+    "waiting_on_service",
 ]
 
 _SUBMODULE_OF: Final[dict[str, str]] = {
@@ -83,6 +87,8 @@ _SUBMODULE_OF: Final[dict[str, str]] = {
     "ServiceTrigger": "names",
     "State": "names",
     "Trigger": "names",
+    "WAITING_ON_SERVICE": "rules",
+    "waiting_on_service": "rules",
     "TABLES": "table",
     "TransitionTable": "table",
     "compile_machine": "table",
@@ -91,7 +97,9 @@ _SUBMODULE_OF: Final[dict[str, str]] = {
 }
 """The submodule each exported name comes from."""
 
-_SUBMODULES: Final = frozenset({"compile", "definitions", "diagrams", "fold", "frozen", "names", "table"})
+_SUBMODULES: Final = frozenset(
+    {"compile", "definitions", "diagrams", "fold", "frozen", "names", "rules", "table"}
+)
 
 
 def __getattr__(name: str) -> object:

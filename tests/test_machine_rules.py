@@ -1,0 +1,48 @@
+"""The status rules derived from the machines, and the two sides that use them, tied together."""
+
+from __future__ import annotations
+
+import pytest
+
+from eventflow.core.state import ExecutionState
+from eventflow.events.enums import OperationStatus, OperationType
+from eventflow.events.wire import Operation
+from eventflow.local import model
+from eventflow.machine.names import NEW
+from eventflow.machine.rules import WAITING_ON_SERVICE, waiting_on_service
+from eventflow.machine.table import TABLES
+
+_EVERY_STATUS = [
+    (op_type, status)
+    for op_type, table in TABLES.items()
+    if op_type is not OperationType.EXECUTION
+    for status in table.states
+    if status != NEW
+]
+
+
+def test_the_waiting_rule_is_what_the_protocol_says() -> None:
+    # PROTOCOL.md §2: waits, callbacks and chained invokes in flight, and steps between attempts.
+    expected = {
+        (OperationType.WAIT, OperationStatus.STARTED),
+        (OperationType.CALLBACK, OperationStatus.STARTED),
+        (OperationType.CHAINED_INVOKE, OperationStatus.STARTED),
+        (OperationType.STEP, OperationStatus.PENDING),
+        (OperationType.STEP, OperationStatus.READY),
+    }
+    assert expected == WAITING_ON_SERVICE
+    assert waiting_on_service("WAIT", "STARTED") and not waiting_on_service("STEP", "STARTED")
+
+
+def test_the_local_service_uses_the_machines_rule() -> None:
+    assert vars(model)["WAITING_ON_SERVICE"] is WAITING_ON_SERVICE  # what `ExecutionRecord.index` reads
+
+
+@pytest.mark.parametrize(("op_type", "status"), _EVERY_STATUS, ids=str)
+def test_the_core_suspends_on_exactly_the_machines_rule(
+    op_type: OperationType, status: OperationStatus
+) -> None:
+    execution = Operation(id="e", type=OperationType.EXECUTION, status=OperationStatus.STARTED)
+    op = Operation(id="o", type=op_type, status=status)
+    state = ExecutionState("arn", "t", [execution, op])
+    assert state.has_pending_work() is ((op_type, status) in WAITING_ON_SERVICE)
