@@ -25,7 +25,7 @@ from eventflow.events.wire import (
     StepDetails,
     WaitDetails,
 )
-from eventflow.machine.definitions import UPDATE_ACTIONS
+from eventflow.machine.rules import UPDATE_ACTIONS
 from eventflow.machine.table import NEW, next_state
 
 MAX_PAYLOAD_BYTES = 256 * 1024

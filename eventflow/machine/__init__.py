@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from eventflow.machine.definitions import (
         DEFINITIONS,
-        UPDATE_ACTIONS,
         MachineDefinition,
         TransitionSpec,
         build_machine,
@@ -39,7 +38,7 @@ if TYPE_CHECKING:
         fold_updates,
     )
     from eventflow.machine.names import NEW, ServiceTrigger, State, Trigger
-    from eventflow.machine.rules import WAITING_ON_SERVICE, waiting_on_service
+    from eventflow.machine.rules import UPDATE_ACTIONS, WAITING_ON_SERVICE, waiting_on_service
     from eventflow.machine.table import TABLES, TransitionTable, compile_machine, is_terminal, next_state
 
 __all__ = [
@@ -71,7 +70,7 @@ __all__ = [
 
 _SUBMODULE_OF: Final[dict[str, str]] = {
     "DEFINITIONS": "definitions",
-    "UPDATE_ACTIONS": "definitions",
+    "UPDATE_ACTIONS": "rules",
     "MachineDefinition": "definitions",
     "TransitionSpec": "definitions",
     "build_machine": "definitions",

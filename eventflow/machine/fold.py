@@ -38,7 +38,8 @@ from typing import Final
 
 from eventflow.errors import IllegalTransitionError, InvalidInputError
 from eventflow.events.enums import EventType, OperationAction, OperationStatus, OperationType
-from eventflow.machine.definitions import NEW, UPDATE_ACTIONS, ServiceTrigger, State, Trigger
+from eventflow.machine.definitions import NEW, ServiceTrigger, State, Trigger
+from eventflow.machine.rules import UPDATE_ACTIONS
 from eventflow.machine.table import next_state
 
 __all__ = [

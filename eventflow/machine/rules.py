@@ -10,19 +10,22 @@ import it, and a change to a machine changes both at once (`tests/test_machine_r
   answer, a chained invoke's child, a PENDING step's retry delay) or is entered by one (a step made READY by
   its elapsed retry delay, which the service must invoke the handler to run). The EXECUTION operation is the
   one that waits, not one waited on.
+- `UPDATE_ACTIONS`: the actions the service accepts in an `OperationUpdate`, per operation type: every action
+  trigger of the type's machine, less START for the types the service creates itself (`CREATED_BY_SERVICE`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Final
 
-from eventflow.events.enums import OperationStatus, OperationType
+from eventflow.events.enums import OperationAction, OperationStatus, OperationType
 from eventflow.machine.frozen import TransitionTable
-from eventflow.machine.names import ServiceTrigger
+from eventflow.machine.names import CREATED_BY_SERVICE, ServiceTrigger
 from eventflow.machine.table import TABLES
 
-__all__ = ["WAITING_ON_SERVICE", "WAITING_STATUSES", "waiting_on_service"]
+__all__ = ["UPDATE_ACTIONS", "WAITING_ON_SERVICE", "WAITING_STATUSES", "waiting_on_service"]
 
 
 def _waiting(table: TransitionTable) -> frozenset[OperationStatus]:
@@ -37,9 +40,9 @@ def _waiting(table: TransitionTable) -> frozenset[OperationStatus]:
     return frozenset(waiting)
 
 
-WAITING_STATUSES: Final[Mapping[OperationType, frozenset[OperationStatus]]] = {
-    op_type: _waiting(table) for op_type, table in TABLES.items() if op_type is not OperationType.EXECUTION
-}
+WAITING_STATUSES: Final[Mapping[OperationType, frozenset[OperationStatus]]] = MappingProxyType(
+    {op_type: _waiting(table) for op_type, table in TABLES.items() if op_type is not OperationType.EXECUTION}
+)
 """Per operation type, the statuses in which it is waiting on the service."""
 
 WAITING_ON_SERVICE: Final[frozenset[tuple[OperationType, OperationStatus]]] = frozenset(
@@ -51,3 +54,16 @@ WAITING_ON_SERVICE: Final[frozenset[tuple[OperationType, OperationStatus]]] = fr
 def waiting_on_service(op_type: str, status: str) -> bool:
     """Whether an `op_type` operation in `status` is waiting on the service (PROTOCOL.md §2)."""
     return (op_type, status) in WAITING_ON_SERVICE
+
+
+def _update_actions(table: TransitionTable) -> frozenset[OperationAction]:
+    actions = {trigger for trigger in table.triggers if isinstance(trigger, OperationAction)}
+    if table.op_type in CREATED_BY_SERVICE:
+        actions.discard(OperationAction.START)
+    return frozenset(actions)
+
+
+UPDATE_ACTIONS: Final[Mapping[OperationType, frozenset[OperationAction]]] = MappingProxyType(
+    {op_type: _update_actions(table) for op_type, table in TABLES.items()}
+)
+"""The actions the service accepts in an `OperationUpdate`, per operation type (see the module docstring)."""
