@@ -9,7 +9,7 @@ from eventflow.events.enums import OperationStatus, OperationType
 from eventflow.events.wire import Operation
 from eventflow.local import model
 from eventflow.machine.names import NEW
-from eventflow.machine.rules import WAITING_ON_SERVICE, waiting_on_service
+from eventflow.machine.rules import WAITING_ON_SERVICE, takes, waiting_on_service
 from eventflow.machine.table import TABLES
 
 _EVERY_STATUS = [
@@ -46,3 +46,14 @@ def test_the_core_suspends_on_exactly_the_machines_rule(
     op = Operation(id="o", type=op_type, status=status)
     state = ExecutionState("arn", "t", [execution, op])
     assert state.has_pending_work() is ((op_type, status) in WAITING_ON_SERVICE)
+
+
+def test_takes_asks_the_machine_about_one_transition() -> None:
+    from eventflow.machine.names import ServiceTrigger as T
+
+    assert takes("CALLBACK", "STARTED", T.CALLBACK_SUCCEEDED)
+    assert takes("CALLBACK", "STARTED", T.HEARTBEAT_TIMED_OUT)
+    assert not takes("CALLBACK", "TIMED_OUT", T.CALLBACK_SUCCEEDED)  # an answer after the timeout is refused
+    assert takes("CHAINED_INVOKE", "STARTED", T.INVOKE_STOPPED)
+    assert not takes("CHAINED_INVOKE", "SUCCEEDED", T.INVOKE_FAILED)
+    assert not takes("WAIT", "STARTED", T.CALLBACK_SUCCEEDED)  # another machine's trigger

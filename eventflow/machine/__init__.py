@@ -38,7 +38,7 @@ if TYPE_CHECKING:
         fold_updates,
     )
     from eventflow.machine.names import NEW, ServiceTrigger, State, Trigger
-    from eventflow.machine.rules import UPDATE_ACTIONS, WAITING_ON_SERVICE, waiting_on_service
+    from eventflow.machine.rules import UPDATE_ACTIONS, WAITING_ON_SERVICE, takes, waiting_on_service
     from eventflow.machine.table import TABLES, TransitionTable, compile_machine, is_terminal, next_state
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "fold_updates",
     "is_terminal",
     "next_state",
+    "takes",
     "to_mermaid",
     "waiting_on_service",
 ]
@@ -88,6 +89,7 @@ _SUBMODULE_OF: Final[dict[str, str]] = {
     "Trigger": "names",
     "WAITING_ON_SERVICE": "rules",
     "waiting_on_service": "rules",
+    "takes": "rules",
     "TABLES": "table",
     "TransitionTable": "table",
     "compile_machine": "table",

@@ -10,6 +10,9 @@ import it, and a change to a machine changes both at once (`tests/test_machine_r
   answer, a chained invoke's child, a PENDING step's retry delay) or is entered by one (a step made READY by
   its elapsed retry delay, which the service must invoke the handler to run). The EXECUTION operation is the
   one that waits, not one waited on.
+- `takes`: whether an operation in a status can take a trigger now -- what the local service asks before a
+  service completion (a callback's answer or timeout, a chained invoke's outcome) instead of testing a status
+  by hand.
 - `UPDATE_ACTIONS`: the actions the service accepts in an `OperationUpdate`, per operation type: every action
   trigger of the type's machine, less START for the types the service creates itself (`CREATED_BY_SERVICE`).
 """
@@ -23,9 +26,9 @@ from typing import Final
 from eventflow.events.enums import OperationAction, OperationStatus, OperationType
 from eventflow.machine.frozen import TransitionTable
 from eventflow.machine.names import CREATED_BY_SERVICE, ServiceTrigger
-from eventflow.machine.table import TABLES
+from eventflow.machine.table import FLAT_TRANSITIONS, TABLES
 
-__all__ = ["UPDATE_ACTIONS", "WAITING_ON_SERVICE", "WAITING_STATUSES", "waiting_on_service"]
+__all__ = ["UPDATE_ACTIONS", "WAITING_ON_SERVICE", "WAITING_STATUSES", "takes", "waiting_on_service"]
 
 
 def _waiting(table: TransitionTable) -> frozenset[OperationStatus]:
@@ -67,3 +70,8 @@ UPDATE_ACTIONS: Final[Mapping[OperationType, frozenset[OperationAction]]] = Mapp
     {op_type: _update_actions(table) for op_type, table in TABLES.items()}
 )
 """The actions the service accepts in an `OperationUpdate`, per operation type (see the module docstring)."""
+
+
+def takes(op_type: str, status: str, trigger: str) -> bool:
+    """Whether an `op_type` operation in `status` has a `trigger` transition (one dict lookup)."""
+    return (op_type, status, trigger) in FLAT_TRANSITIONS
