@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import EventType, OperationStatus
+from eventflow.events.limits import MAX_PAYLOAD_BYTES
 from eventflow.events.wire import CallbackDetails, ErrorObject, Operation
 from eventflow.local import history
-from eventflow.local.checkpoint import MAX_PAYLOAD_BYTES
 from eventflow.local.errors import (
     CallbackNotFoundError,
     CallbackTimedOutError,

@@ -15,9 +15,9 @@ from datetime import datetime
 from eventflow.core.failures import error_object
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import EventType, ExecutionStatus
+from eventflow.events.limits import MAX_INVOKE_PAYLOAD_BYTES
 from eventflow.events.wire import ChainedInvokeDetails, ErrorObject, Operation
 from eventflow.local import history
-from eventflow.local.checkpoint import MAX_INVOKE_PAYLOAD_BYTES
 from eventflow.local.errors import ExecutionNotFoundError
 from eventflow.local.execution_start import ExecutionStarter
 from eventflow.local.functions import InvocationTimedOut, LambdaContext, call_handler
