@@ -57,3 +57,14 @@ def test_takes_asks_the_machine_about_one_transition() -> None:
     assert takes("CHAINED_INVOKE", "STARTED", T.INVOKE_STOPPED)
     assert not takes("CHAINED_INVOKE", "SUCCEEDED", T.INVOKE_FAILED)
     assert not takes("WAIT", "STARTED", T.CALLBACK_SUCCEEDED)  # another machine's trigger
+
+
+def test_every_accepted_update_but_retry_has_one_history_event_and_it_folds_back() -> None:
+    from eventflow.events.enums import OperationAction
+    from eventflow.machine.fold import EVENT_TRIGGERS, UPDATE_EVENTS
+    from eventflow.machine.rules import UPDATE_ACTIONS
+
+    for op_type, actions in UPDATE_ACTIONS.items():
+        for action in actions - {OperationAction.RETRY}:
+            event_type = UPDATE_EVENTS[op_type, action]
+            assert EVENT_TRIGGERS[event_type] == (op_type, action)
