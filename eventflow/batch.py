@@ -22,6 +22,7 @@ in the calling thread and async items as tasks, and suspends the invocation when
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -300,6 +301,13 @@ class BatchResult(Generic[R]):
 
     @property
     def started_count(self) -> int:
+        """Deprecated: nothing in eventflow reads it; count ``all`` items with status STARTED instead."""
+        warnings.warn(
+            "BatchResult.started_count is deprecated and will be removed; count the items of `all` whose "
+            "status is BatchItemStatus.STARTED",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return sum(1 for item in self.all if item.status is BatchItemStatus.STARTED)
 
     @property

@@ -223,3 +223,18 @@ def test_batches_respect_count_and_size_caps() -> None:
     big = [update(str(i), OperationAction.START, payload="x" * 200_000) for i in range(8)]
     sizes = [len(b) for b in split_batches(big)]
     assert sum(sizes) == 8 and all(n * 200_000 <= 750 * 1024 for n in sizes)
+
+
+def test_a_checkpoint_answer_paging_back_to_a_seen_marker_is_refused_not_paged_forever() -> None:
+    lam = client()
+    backend = LambdaBackend(lam)
+    with Stubber(lam) as stub:
+        stub.add_response(
+            "checkpoint_durable_execution",
+            {"CheckpointToken": "t1", "NewExecutionState": {"Operations": [], "NextMarker": "m1"}},
+        )
+        stub.add_response("get_durable_execution_state", {"Operations": [], "NextMarker": "m2"})
+        stub.add_response("get_durable_execution_state", {"Operations": [], "NextMarker": "m1"})
+        with pytest.raises(CheckpointError, match="marker 'm1' twice"):
+            backend.checkpoint(ARN, "t0", [])
+        stub.assert_no_pending_responses()

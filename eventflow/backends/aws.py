@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from eventflow.backends.base import CheckpointResult, StatePage
+from eventflow.core.paging import MarkerGuard
 from eventflow.errors import CheckpointError
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.records import OperationRecord, validate_record
@@ -72,7 +73,9 @@ class LambdaBackend:
         next_token = response.get("CheckpointToken")
         if not next_token:
             raise CheckpointError("the service's checkpoint answer carries no CheckpointToken")
+        markers = MarkerGuard()  # the core's guard: a repeated marker would page forever
         while marker:
+            markers.follow(marker)
             page = self.get_state(arn, next_token, marker)
             operations.extend(page.operations)
             marker = page.next_marker

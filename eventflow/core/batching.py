@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from eventflow.events.emitted import AnyUpdate
-from eventflow.events.enums import OperationAction, OperationType
+from eventflow.events.enums import OperationAction
+from eventflow.events.limits import MAX_BATCH_BYTES, MAX_BATCH_UPDATES, pairs
 
-MAX_BATCH_UPDATES = 250
-MAX_BATCH_BYTES = 750 * 1024
+__all__ = ["MAX_BATCH_BYTES", "MAX_BATCH_UPDATES", "first_batch_length", "split_batches", "update_size"]
+
 _UPDATE_OVERHEAD = 256  # ids, enums and JSON punctuation of one update, generously
-PAIRABLE = (OperationType.STEP, OperationType.CONTEXT)
-"""The operation types whose START may travel with their completion in one call."""
 
 
 def update_size(update: AnyUpdate) -> int:
@@ -36,11 +35,7 @@ def first_batch_length(updates: Sequence[AnyUpdate]) -> int:
     for count, update in enumerate(updates):
         u_size = update_size(update)
         previous = actions.get(update.id)
-        repeats = previous is not None and not (
-            previous is OperationAction.START
-            and update.action is not OperationAction.START
-            and update.type in PAIRABLE
-        )
+        repeats = previous is not None and not pairs(previous, update)
         if count and (repeats or count >= MAX_BATCH_UPDATES or size + u_size > MAX_BATCH_BYTES):
             return count
         actions[update.id] = update.action

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from eventflow.core.effects import Enter, Flush, LoadPage, Plan
 from eventflow.core.failures import error_object
 from eventflow.core.operation_table import Entry
+from eventflow.core.paging import MarkerGuard
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.errors import CheckpointError, InvalidInputError, SerDesError, SuspendExecution
@@ -64,11 +65,9 @@ def invocation_plan(
     initial = invocation.get("initial_execution_state") or {}
     operations: list[Entry] = initial.get("operations") or []
     marker = initial.get("next_marker")
-    seen_markers: set[str] = set()
+    markers = MarkerGuard()
     while marker:
-        if marker in seen_markers:  # a service answering the same page again would page forever
-            raise CheckpointError(f"GetDurableExecutionState returned marker {marker!r} twice")
-        seen_markers.add(marker)
+        markers.follow(marker)  # a service answering the same page again would page forever
         page = yield LoadPage(arn, token, marker)
         operations.extend(page.operations)
         marker = page.next_marker

@@ -43,12 +43,10 @@ driver), futures when tasks do (the async driver), a clock, and the I/O itself.
 
 from __future__ import annotations
 
-from eventflow.core.batching import MAX_BATCH_BYTES, PAIRABLE, first_batch_length, update_size
+from eventflow.core.batching import MAX_BATCH_BYTES, first_batch_length, update_size
 from eventflow.errors import CheckpointError
 from eventflow.events.emitted import AnyUpdate
-from eventflow.events.enums import OperationAction
-
-_START = OperationAction.START
+from eventflow.events.limits import pairs
 
 GATHER_SECONDS = 0.001
 """How long the maker of a call waits for other items running side by side to reach their own flushes,
@@ -123,9 +121,7 @@ class CheckpointScheduler:
             first, second = pending
             if not (
                 first.id == second.id
-                and first.action is _START
-                and second.action is not _START
-                and first.type in PAIRABLE
+                and pairs(first.action, second)
                 and update_size(first) + update_size(second) <= MAX_BATCH_BYTES
             ):
                 count = first_batch_length(pending)

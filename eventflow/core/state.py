@@ -22,8 +22,9 @@ from eventflow.core.operation_table import Entry, OperationTable, detail
 from eventflow.core.scheduler import CheckpointScheduler
 from eventflow.errors import InvalidInputError, NonDeterministicExecutionError, UnexpectedStatusError
 from eventflow.events.emitted import AnyUpdate, as_update
-from eventflow.events.enums import TERMINAL_STATUSES, OperationStatus, OperationType
+from eventflow.events.enums import TERMINAL_STATUSES, OperationType
 from eventflow.events.log import EventLog
+from eventflow.machine.rules import WAITING_ON_SERVICE
 from eventflow.machine.table import FLAT_TRANSITIONS, NEW, next_state, reachable
 from eventflow.serdes import DEFAULT_SERDES, SerDes
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from eventflow.events.wire import Operation
 
 _EXECUTION = OperationType.EXECUTION
-_WAITING_ON_SERVICE = frozenset({OperationType.WAIT, OperationType.CALLBACK, OperationType.CHAINED_INVOKE})
 
 
 class ExecutionState:
@@ -261,10 +261,5 @@ class ExecutionState:
 
         Only called when the handler suspends, so the linear scan is off the per-operation path.
         """
-        for op_id, status in self._status.items():
-            op_type = self._types[op_id]
-            if status == OperationStatus.STARTED and op_type in _WAITING_ON_SERVICE:
-                return True
-            if op_type is OperationType.STEP and status in (OperationStatus.PENDING, OperationStatus.READY):
-                return True
-        return False
+        types = self._types
+        return any((types[op_id], status) in WAITING_ON_SERVICE for op_id, status in self._status.items())

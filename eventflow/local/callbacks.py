@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import EventType, OperationStatus
+from eventflow.events.limits import MAX_PAYLOAD_BYTES
 from eventflow.events.wire import CallbackDetails, ErrorObject, Operation
 from eventflow.local import history
-from eventflow.local.checkpoint import MAX_PAYLOAD_BYTES
 from eventflow.local.errors import (
     CallbackNotFoundError,
     CallbackTimedOutError,
@@ -26,7 +26,8 @@ from eventflow.local.errors import (
 from eventflow.local.model import CallbackRecord, LocalExecution
 from eventflow.local.state import ServiceState
 from eventflow.local.timers import TimerQueue
-from eventflow.machine.definitions import ServiceTrigger
+from eventflow.machine.names import ServiceTrigger
+from eventflow.machine.rules import takes
 
 CALLBACK_TIMEOUT = "Callback.Timeout"
 """The error type of a callback that timed out."""
@@ -118,7 +119,7 @@ class Callbacks:
         """SendDurableExecutionCallbackHeartbeat: push the heartbeat deadline out by the heartbeat timeout."""
         state = self._state
         with state.cond:
-            execution, record, _ = self._open(callback_id)
+            execution, record, _ = self._open(callback_id, ServiceTrigger.HEARTBEAT_TIMED_OUT)
             if record.heartbeat_timeout_seconds:
                 record.heartbeat_deadline = state.clock.now() + timedelta(
                     seconds=record.heartbeat_timeout_seconds
@@ -139,7 +140,7 @@ class Callbacks:
         """End an open callback the way its sender said, with its history event, and wake the execution."""
         state = self._state
         with state.cond:
-            execution, record, op = self._open(callback_id)
+            execution, record, op = self._open(callback_id, trigger)
             op = state.transition(execution, op, trigger, callback_details=details)
             now = state.clock.now()
             state.append(execution, lambda i: history.ended(i, op, now, event_type, outcome))
@@ -150,8 +151,11 @@ class Callbacks:
             state.commit()
             state.cond.notify_all()
 
-    def _open(self, callback_id: str) -> tuple[LocalExecution, CallbackRecord, Operation]:
-        """The open callback with this id, its execution and operation; raises if there is none."""
+    def _open(
+        self, callback_id: str, trigger: ServiceTrigger
+    ) -> tuple[LocalExecution, CallbackRecord, Operation]:
+        """The open callback with this id, its execution and operation; raises if there is none, or if its
+        machine cannot take `trigger` (the answer, or for a heartbeat the heartbeat timeout it pushes out)."""
         state = self._state
         arn = state.callback_arns.get(callback_id) or state.store.find_callback(callback_id)
         execution = None if arn is None else state.get(arn)
@@ -161,7 +165,7 @@ class Callbacks:
         op = execution.operations[record.op_id]
         if op.status == OperationStatus.TIMED_OUT:
             raise CallbackTimedOutError(f"callback {callback_id!r} timed out")
-        if op.status != OperationStatus.STARTED:
+        if not takes(op.type, op.status, trigger):
             raise CallbackNotFoundError(f"callback {callback_id!r} is already {op.status.value}")
         if not execution.running:
             raise CallbackNotFoundError(
@@ -196,7 +200,7 @@ class Callbacks:
         other_timer, trigger, error_type, message = _TIMEOUTS[timer]
         state.timers.cancel((other_timer, execution.arn, callback_id))
         op = execution.operations[record.op_id]
-        if op.status != OperationStatus.STARTED:
+        if not takes(op.type, op.status, trigger):
             return
         error = ErrorObject(error_type=error_type, error_message=message)
         details = CallbackDetails(callback_id=callback_id, error=error)

@@ -14,10 +14,10 @@ from datetime import datetime
 
 from eventflow.core.failures import error_object
 from eventflow.events.emitted import AnyUpdate
-from eventflow.events.enums import EventType, ExecutionStatus, OperationStatus
+from eventflow.events.enums import EventType, ExecutionStatus
+from eventflow.events.limits import MAX_INVOKE_PAYLOAD_BYTES
 from eventflow.events.wire import ChainedInvokeDetails, ErrorObject, Operation
 from eventflow.local import history
-from eventflow.local.checkpoint import MAX_INVOKE_PAYLOAD_BYTES
 from eventflow.local.errors import ExecutionNotFoundError
 from eventflow.local.execution_start import ExecutionStarter
 from eventflow.local.functions import InvocationTimedOut, LambdaContext, call_handler
@@ -25,7 +25,8 @@ from eventflow.local.model import InvokeRecord, LocalExecution, function_arn
 from eventflow.local.runtime import FunctionError, RuntimeExited
 from eventflow.local.state import ServiceState
 from eventflow.local.work import plain_call
-from eventflow.machine.definitions import ServiceTrigger
+from eventflow.machine.names import ServiceTrigger
+from eventflow.machine.rules import takes
 
 CHAINED_INVOKE_TIMEOUT = "ChainedInvoke.Timeout"
 """The error type of a chained invoke whose child execution timed out."""
@@ -37,6 +38,12 @@ _INVOKE_ENDINGS: dict[ExecutionStatus, tuple[ServiceTrigger, EventType]] = {
     ExecutionStatus.STOPPED: (ServiceTrigger.INVOKE_STOPPED, EventType.CHAINED_INVOKE_STOPPED),
 }
 """The service trigger and history event that end a chained invoke, by the target's outcome."""
+
+
+def _completable(op: Operation) -> bool:
+    """Whether the chained invoke can still take its target's outcome (every ending leaves the same status,
+    so asking the machine about one of them asks about all)."""
+    return all(takes(op.type, op.status, trigger) for trigger, _ in _INVOKE_ENDINGS.values())
 
 
 class ChainedInvokes:
@@ -82,7 +89,7 @@ class ChainedInvokes:
             state.work.discard(plain_call(arn, op_id))
             execution = state.get(arn)
             op = execution.operations[op_id]
-            if not execution.running or op.status != OperationStatus.STARTED:
+            if not execution.running or not _completable(op):
                 return
             record = execution.invokes[op_id]
             spec = state.function(record.function_name)
@@ -104,7 +111,7 @@ class ChainedInvokes:
             error = error_object(exc)
         with state.cond:
             op = execution.operations[op_id]
-            if execution.running and op.status == OperationStatus.STARTED:
+            if execution.running and _completable(op):
                 outcome = ExecutionStatus.SUCCEEDED if error is None else ExecutionStatus.FAILED
                 self.end(execution, op, outcome, result, error)
             state.commit()
@@ -119,7 +126,7 @@ class ChainedInvokes:
         except ExecutionNotFoundError:  # the parent ended and was deleted (DeleteDurableExecution, retention)
             return
         parent_op = parent.operations[child.parent_op_id]
-        if not parent.running or parent_op.status != OperationStatus.STARTED:
+        if not parent.running or not _completable(parent_op):
             return
         error = child.error
         if child.status is ExecutionStatus.TIMED_OUT:

@@ -13,10 +13,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from eventflow.core.batching import split_batches
 from eventflow.errors import CheckpointError, IllegalTransitionError
 from eventflow.events.emitted import AnyUpdate
 from eventflow.events.enums import TERMINAL_STATUSES, OperationAction, OperationType
+from eventflow.events.limits import MAX_INVOKE_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES, batch_refusal
 from eventflow.events.wire import (
     CallbackDetails,
     ChainedInvokeDetails,
@@ -25,11 +25,9 @@ from eventflow.events.wire import (
     StepDetails,
     WaitDetails,
 )
-from eventflow.machine.definitions import UPDATE_ACTIONS
+from eventflow.machine.rules import UPDATE_ACTIONS
 from eventflow.machine.table import NEW, next_state
 
-MAX_PAYLOAD_BYTES = 256 * 1024
-MAX_INVOKE_PAYLOAD_BYTES = 1024 * 1024  # chained-invoke input and output
 MAX_WAIT_SECONDS = 31_622_400
 CALLBACK_ID_BYTES = 24  # 192 random bits: the id alone lets its holder complete the callback
 
@@ -58,11 +56,9 @@ def stage(
 ) -> list[tuple[AnyUpdate, Operation]]:
     """Each update with its operation's snapshot after it, in order. Raises a terminal `CheckpointError` on
     the first update the service would refuse."""
-    if len(split_batches(updates)) > 1:
-        raise invalid(
-            "a batch may carry one update per operation id (a STEP or CONTEXT START with its completion "
-            "excepted) and at most 250 updates"
-        )
+    refusal = batch_refusal(updates)  # the service side's rule, not the SDK's splitter
+    if refusal is not None:
+        raise invalid(refusal)
     staged: dict[str, Operation] = {}
     applied: list[tuple[AnyUpdate, Operation]] = []
     for update in updates:

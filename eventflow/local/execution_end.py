@@ -18,7 +18,7 @@ from eventflow.local.chained_invokes import ChainedInvokes
 from eventflow.local.execution_start import MAX_EXECUTION_DURATION, execution_timeout_timer
 from eventflow.local.model import LocalExecution
 from eventflow.local.state import ServiceState
-from eventflow.machine.definitions import ServiceTrigger
+from eventflow.machine.names import ServiceTrigger
 from eventflow.machine.table import next_state
 
 _EXECUTION_EVENTS: dict[ExecutionStatus, EventType] = {

@@ -57,6 +57,7 @@ from eventflow.events.history import (
     WaitSucceededDetails,
 )
 from eventflow.events.wire import ErrorObject, Operation
+from eventflow.machine.fold import UPDATE_EVENTS
 
 EXECUTED_VERSION = "$LATEST"
 
@@ -143,55 +144,59 @@ def for_update(
     """The event an applied update appends to the history, or None (EXECUTION completions are
     recorded when the execution closes, after the invocation's InvocationCompleted)."""
     kind, action = update.type, update.action
-    if kind == OperationType.STEP:
-        if action == OperationAction.START:
-            return _record(event_id, E.STEP_STARTED, op, at)
-        if action == OperationAction.SUCCEED:
-            return _record(event_id, E.STEP_SUCCEEDED, op, at, update.payload, attempt)
+    if kind == OperationType.EXECUTION:
+        return None
+    if action == OperationAction.RETRY:
+        # wait_for_condition's "not yet" (a state, no error) succeeded and runs again later; else a failure.
+        not_yet = update.error is None and update.payload is not None
+        event_type = E.STEP_SUCCEEDED if not_yet else E.STEP_FAILED
+    else:
+        event_type = UPDATE_EVENTS[OperationType(kind), OperationAction(action)]  # the machines' mapping
+    details = _details(event_type, update, op, attempt, resolved, child_arn)
+    return _record(event_id, event_type, op, at, *details)
+
+
+def _details(
+    event_type: EventType,
+    update: AnyUpdate,
+    op: Operation,
+    attempt: int,
+    resolved: bool,
+    child_arn: str | None,
+) -> tuple[Any, ...]:
+    """The arguments of `event_type`'s details shape for an applied update."""
+    if event_type in (E.STEP_STARTED, E.CONTEXT_STARTED):
+        return ()
+    if event_type in (E.STEP_SUCCEEDED, E.STEP_FAILED):
         delay = update.step_options.next_attempt_delay_seconds if update.step_options else None
-        if action == OperationAction.RETRY and update.error is None and update.payload is not None:
-            # wait_for_condition's "not yet": the check succeeded with a state, and runs again later.
-            return _record(event_id, E.STEP_SUCCEEDED, op, at, update.payload, attempt, delay)
-        retry_delay = delay if action == OperationAction.RETRY else None
-        return _record(event_id, E.STEP_FAILED, op, at, update.error, attempt, retry_delay)
-    if kind == OperationType.CONTEXT:
-        if action == OperationAction.START:
-            return _record(event_id, E.CONTEXT_STARTED, op, at)
-        if action == OperationAction.SUCCEED:
-            return _record(event_id, E.CONTEXT_SUCCEEDED, op, at, update.payload)
-        return _record(event_id, E.CONTEXT_FAILED, op, at, update.error)
-    if kind == OperationType.WAIT:
-        if action == OperationAction.START:
-            seconds = update.wait_options.wait_seconds if update.wait_options else None
-            end = op.wait_details.scheduled_end_timestamp if op.wait_details else None
-            return _record(event_id, E.WAIT_STARTED, op, at, seconds, end)
-        return _record(event_id, E.WAIT_CANCELLED, op, at, update.error)
-    if kind == OperationType.CALLBACK:
+        if event_type == E.STEP_FAILED:
+            return (update.error, attempt, delay if update.action == OperationAction.RETRY else None)
+        if update.action == OperationAction.RETRY:
+            return (update.payload, attempt, delay)
+        return (update.payload, attempt)
+    if event_type == E.CONTEXT_SUCCEEDED:
+        return (update.payload,)
+    if event_type in (E.CONTEXT_FAILED, E.WAIT_CANCELLED):
+        return (update.error,)
+    if event_type == E.WAIT_STARTED:
+        seconds = update.wait_options.wait_seconds if update.wait_options else None
+        end = op.wait_details.scheduled_end_timestamp if op.wait_details else None
+        return (seconds, end)
+    if event_type == E.CALLBACK_STARTED:
         options = update.callback_options
         callback_id = op.callback_details.callback_id if op.callback_details else None
         timeout = (options.timeout_seconds or None) if options else None
         heartbeat = (options.heartbeat_timeout_seconds or None) if options else None
-        return _record(event_id, E.CALLBACK_STARTED, op, at, callback_id, timeout, heartbeat)
-    if kind == OperationType.CHAINED_INVOKE:
+        return (callback_id, timeout, heartbeat)
+    if event_type == E.CHAINED_INVOKE_STARTED:
         invoke = update.chained_invoke_options
         function_name = invoke.function_name if invoke else None
         tenant_id = invoke.tenant_id if invoke else None
         # A target that could not be resolved starts nothing: no input, version or execution is recorded.
         payload = update.payload if resolved else None
         version = EXECUTED_VERSION if resolved else None
-        return _record(
-            event_id,
-            E.CHAINED_INVOKE_STARTED,
-            op,
-            at,
-            function_name,
-            tenant_id,
-            payload,
-            version,
-            child_arn,
-            resolved,
-        )
-    return None
+        return (function_name, tenant_id, payload, version, child_arn, resolved)
+    raise AssertionError(f"no details for {event_type}")  # UPDATE_EVENTS maps to the events above only
 
 
 # -- building wire events --------------------------------------------------------------------------

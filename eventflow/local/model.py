@@ -13,23 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from eventflow.events.enums import ExecutionStatus, OperationStatus, OperationType
+from eventflow.events.enums import ExecutionStatus
 from eventflow.events.wire import ErrorObject, Operation
 from eventflow.local.history import HistoryItem
+from eventflow.machine.rules import WAITING_ON_SERVICE
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 
-WAITING_ON_SERVICE = frozenset(
-    {
-        (OperationType.WAIT, OperationStatus.STARTED),
-        (OperationType.CALLBACK, OperationStatus.STARTED),
-        (OperationType.CHAINED_INVOKE, OperationStatus.STARTED),
-        (OperationType.STEP, OperationStatus.PENDING),
-        (OperationType.STEP, OperationStatus.READY),
-    }
-)
-"""(type, status) pairs of operations that keep an execution alive while its handler is suspended."""
 
 
 LIVE_STATUSES = frozenset({ExecutionStatus.RUNNING, ExecutionStatus.PAUSING, ExecutionStatus.PAUSED})

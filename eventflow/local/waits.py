@@ -14,7 +14,7 @@ from eventflow.local import history
 from eventflow.local.model import LocalExecution
 from eventflow.local.state import ServiceState
 from eventflow.local.timers import TimerQueue
-from eventflow.machine.definitions import ServiceTrigger
+from eventflow.machine.names import ServiceTrigger
 
 WAIT_TIMER = "wait"
 """Timer kind: a WAIT operation's scheduled end."""

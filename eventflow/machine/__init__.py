@@ -7,6 +7,7 @@
 - `compile`: `python -m eventflow.machine.compile` rewrites the committed `_compiled.py` from the definitions.
 - `fold`: history events and update batches folded through the machines.
 - `diagrams`: Mermaid state diagrams.
+- `rules`: status rules derived from the compiled tables (`WAITING_ON_SERVICE`), for the core and the service.
 
 The names below are loaded from their submodule on first access (PEP 562), not when this package is. The
 hot path imports `eventflow.machine.table` directly, which loads this package first: were this package to
@@ -22,7 +23,6 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from eventflow.machine.definitions import (
         DEFINITIONS,
-        UPDATE_ACTIONS,
         MachineDefinition,
         TransitionSpec,
         build_machine,
@@ -33,11 +33,13 @@ if TYPE_CHECKING:
         IMPLICIT_TRANSITIONS,
         NON_TRANSITION_EVENTS,
         RETRY_EVENTS,
+        UPDATE_EVENTS,
         event_trigger,
         fold_events,
         fold_updates,
     )
     from eventflow.machine.names import NEW, ServiceTrigger, State, Trigger
+    from eventflow.machine.rules import UPDATE_ACTIONS, WAITING_ON_SERVICE, takes, waiting_on_service
     from eventflow.machine.table import TABLES, TransitionTable, compile_machine, is_terminal, next_state
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
     "RETRY_EVENTS",
     "TABLES",
     "UPDATE_ACTIONS",
+    "UPDATE_EVENTS",
+    "WAITING_ON_SERVICE",
     "MachineDefinition",
     "ServiceTrigger",
     "State",
@@ -62,12 +66,14 @@ __all__ = [
     "fold_updates",
     "is_terminal",
     "next_state",
+    "takes",
     "to_mermaid",
+    "waiting_on_service",
 ]
 
 _SUBMODULE_OF: Final[dict[str, str]] = {
     "DEFINITIONS": "definitions",
-    "UPDATE_ACTIONS": "definitions",
+    "UPDATE_ACTIONS": "rules",
     "MachineDefinition": "definitions",
     "TransitionSpec": "definitions",
     "build_machine": "definitions",
@@ -76,6 +82,7 @@ _SUBMODULE_OF: Final[dict[str, str]] = {
     "IMPLICIT_TRANSITIONS": "fold",
     "NON_TRANSITION_EVENTS": "fold",
     "RETRY_EVENTS": "fold",
+    "UPDATE_EVENTS": "fold",
     "event_trigger": "fold",
     "fold_events": "fold",
     "fold_updates": "fold",
@@ -83,6 +90,9 @@ _SUBMODULE_OF: Final[dict[str, str]] = {
     "ServiceTrigger": "names",
     "State": "names",
     "Trigger": "names",
+    "WAITING_ON_SERVICE": "rules",
+    "waiting_on_service": "rules",
+    "takes": "rules",
     "TABLES": "table",
     "TransitionTable": "table",
     "compile_machine": "table",
@@ -91,7 +101,9 @@ _SUBMODULE_OF: Final[dict[str, str]] = {
 }
 """The submodule each exported name comes from."""
 
-_SUBMODULES: Final = frozenset({"compile", "definitions", "diagrams", "fold", "frozen", "names", "table"})
+_SUBMODULES: Final = frozenset(
+    {"compile", "definitions", "diagrams", "fold", "frozen", "names", "rules", "table"}
+)
 
 
 def __getattr__(name: str) -> object:

@@ -82,7 +82,8 @@
 #
 # - EXECUTION START is kept for symmetry with the ExecutionStarted history
 #   event, but the service creates the EXECUTION operation itself and rejects
-#   an EXECUTION START update; `UPDATE_ACTIONS` lists what an SDK may send.
+#   an EXECUTION START update; `UPDATE_ACTIONS` (`eventflow.machine.rules`, derived from the machines and
+#   `CREATED_BY_SERVICE`) lists what an SDK may send.
 #
 # Implementation
 # --------------
@@ -121,6 +122,7 @@ from transitions import Machine
 
 from eventflow.events.enums import OperationAction, OperationStatus, OperationType
 from eventflow.machine.names import NEW, ServiceTrigger, State, Trigger
+from eventflow.machine.rules import UPDATE_ACTIONS  # derived from the compiled tables; re-exported
 
 if TYPE_CHECKING:
     from transitions.core import TransitionConfigDict
@@ -262,24 +264,6 @@ DEFINITIONS: Final[Mapping[OperationType, MachineDefinition]] = MappingProxyType
 )
 """Every operation type's machine definition."""
 
-UPDATE_ACTIONS: Final[Mapping[OperationType, frozenset[OperationAction]]] = MappingProxyType(
-    {
-        OperationType.EXECUTION: frozenset({OperationAction.SUCCEED, OperationAction.FAIL}),
-        OperationType.STEP: frozenset(
-            {OperationAction.START, OperationAction.SUCCEED, OperationAction.FAIL, OperationAction.RETRY}
-        ),
-        OperationType.WAIT: frozenset({OperationAction.START, OperationAction.CANCEL}),
-        OperationType.CONTEXT: frozenset(
-            {OperationAction.START, OperationAction.SUCCEED, OperationAction.FAIL}
-        ),
-        OperationType.CALLBACK: frozenset({OperationAction.START}),
-        OperationType.CHAINED_INVOKE: frozenset({OperationAction.START}),
-    }
-)
-"""The actions the service accepts in an `OperationUpdate`, per operation type.
-
-Every action trigger of every machine except EXECUTION START, which only the service itself performs.
-"""
 
 
 def build_machine(op_type: OperationType, model: object = None) -> Machine:

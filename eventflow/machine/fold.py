@@ -38,7 +38,8 @@ from typing import Final
 
 from eventflow.errors import IllegalTransitionError, InvalidInputError
 from eventflow.events.enums import EventType, OperationAction, OperationStatus, OperationType
-from eventflow.machine.definitions import NEW, UPDATE_ACTIONS, ServiceTrigger, State, Trigger
+from eventflow.machine.names import NEW, ServiceTrigger, State, Trigger
+from eventflow.machine.rules import UPDATE_ACTIONS
 from eventflow.machine.table import next_state
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "IMPLICIT_TRANSITIONS",
     "NON_TRANSITION_EVENTS",
     "RETRY_EVENTS",
+    "UPDATE_EVENTS",
     "event_trigger",
     "fold_events",
     "fold_updates",
@@ -106,6 +108,17 @@ IMPLICIT_TRANSITIONS: Final[Mapping[tuple[OperationType, State], Trigger]] = Map
 state."""
 
 del _E, _O, _A, _T
+
+UPDATE_EVENTS: Final[Mapping[tuple[OperationType, OperationAction], EventType]] = MappingProxyType(
+    {
+        (op_type, trigger): event_type
+        for event_type, (op_type, trigger) in EVENT_TRIGGERS.items()
+        if isinstance(trigger, OperationAction)
+    }
+)
+"""The history event an applied update of each (type, action) appends: `EVENT_TRIGGERS` read backwards (the
+local service writes history with it). RETRY is not here: it is a StepFailed, or a StepSucceeded for a
+wait_for_condition "not yet" (see the module docstring)."""
 
 
 def event_trigger(event_type: str, *, is_retry: bool = False) -> tuple[OperationType, Trigger] | None:

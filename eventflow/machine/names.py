@@ -9,9 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final, Literal, TypeAlias
 
-from eventflow.events.enums import OperationAction, OperationStatus
+from eventflow.events.enums import OperationAction, OperationStatus, OperationType
 
-__all__ = ["NEW", "ServiceTrigger", "State", "Trigger"]
+__all__ = ["CREATED_BY_SERVICE", "NEW", "ServiceTrigger", "State", "Trigger"]
 
 NEW: Final = "NEW"
 """The pseudo-state of an operation the service has not recorded yet (the initial state of every machine)."""
@@ -51,3 +51,8 @@ class ServiceTrigger(StrEnum):
 
 Trigger: TypeAlias = OperationAction | ServiceTrigger
 """A machine trigger: an update action (upper-case) or a service completion (lower-case)."""
+
+
+CREATED_BY_SERVICE: Final = frozenset({OperationType.EXECUTION})
+"""Operation types the service creates itself: their machine's START is the service's, and the service
+refuses it in an `OperationUpdate` (the one action trigger `UPDATE_ACTIONS` leaves out)."""

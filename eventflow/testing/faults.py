@@ -270,11 +270,6 @@ class FaultyBackend:
         self._in_a_row = self._in_a_row + 1 if kind is not None else 0
         return kind
 
-    @property
-    def applied_faults(self) -> list[InjectedFault]:
-        """Faults whose checkpoint reached the service although the caller saw a failure."""
-        return [f for f in self.injected if f.applied]
-
 
 def _error(kind: FaultKind) -> CheckpointError:
     code, message, terminal = _RAISED[kind]

@@ -450,11 +450,6 @@ def _output_text(output: dict[str, Any]) -> str:
     return f"{status} with {error.get('ErrorType')}: {error.get('ErrorMessage')}"
 
 
-def main_result(reports: Sequence[ReplayReport]) -> int:
-    """Exit status for a CI gate: 0 when every replay matched, 1 otherwise."""
-    return 0 if all(r.ok for r in reports) else 1
-
-
 def dumps_report(report: ReplayReport) -> str:
     """A report as JSON, for machines."""
     d = report.divergence

@@ -970,3 +970,14 @@ def test_a_10000_item_map_runs_end_to_end_and_replays_without_item_code(flavour:
     assert json.loads(output["Result"]) == r.result
     assert calls[0] == n and recorder.batches == []  # rebuilt from the items' checkpoints
     print(f"\n{flavour} 10,000-item map: {elapsed:.2f} s, {elapsed / n * 1e6:.0f} us/item (local service)")
+
+
+def test_batch_result_started_count_is_deprecated_but_still_counts() -> None:
+    from eventflow.batch import BatchItem, BatchItemStatus, BatchResult, CompletionReason
+
+    batch: BatchResult[int] = BatchResult(
+        [BatchItem(0, BatchItemStatus.STARTED), BatchItem(1, BatchItemStatus.SUCCEEDED, 1)],
+        CompletionReason.MIN_SUCCESSFUL_REACHED,
+    )
+    with pytest.warns(DeprecationWarning, match="started_count is deprecated"):
+        assert batch.started_count == 1

@@ -2,6 +2,9 @@
 
 ``EVENTFLOW_RELIABILITY_EXAMPLES`` scales every property test: unset, CI runs a size that fits in about a
 minute for the whole suite; set it (e.g. to 2000) to run that many examples per property.
+
+Every test here is marked ``slow`` (``pytest -m slow`` runs just this suite, ``pytest -m "not slow"`` the
+rest; plain ``pytest`` runs both), so CI can run it as a step of its own.
 """
 
 from __future__ import annotations
@@ -13,6 +16,15 @@ from typing import Any
 import pytest
 
 from eventflow.local import engine
+
+_HERE = os.path.dirname(__file__)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of this directory ``slow`` (the hook sees the whole session's items)."""
+    for item in items:
+        if str(item.path).startswith(_HERE + os.sep):
+            item.add_marker(pytest.mark.slow)
 
 
 def examples(ci_default: int) -> int:

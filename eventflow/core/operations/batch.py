@@ -47,7 +47,7 @@ from eventflow.core.effects import Flush, Fork, Plan
 from eventflow.core.failures import error_object, operation_error
 from eventflow.core.names import replay_name, resolve_name
 from eventflow.core.operation_table import detail
-from eventflow.core.operations.child import MAX_PAYLOAD_BYTES, child_plan
+from eventflow.core.operations.child import child_plan
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
@@ -60,6 +60,7 @@ from eventflow.errors import (
     SuspendExecution,
 )
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
+from eventflow.events.limits import MAX_PAYLOAD_BYTES
 from eventflow.ids import branch_id, child_id
 from eventflow.serdes import SerDes, SerDesContext, deserialize, round_trip, serialize
 

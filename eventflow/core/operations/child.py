@@ -26,9 +26,9 @@ from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
 from eventflow.errors import CheckpointError, ChildContextError, NonDeterministicExecutionError
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
+from eventflow.events.limits import MAX_PAYLOAD_BYTES
 from eventflow.serdes import deserialize, round_trip
 
-MAX_PAYLOAD_BYTES = 256 * 1024
 _DEFAULT_CONFIG = ChildConfig()
 _CONTEXT = OperationType.CONTEXT
 

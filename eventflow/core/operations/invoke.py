@@ -14,7 +14,6 @@ from typing import Any
 from eventflow.core.effects import Flush, Plan
 from eventflow.core.failures import operation_error, type_name
 from eventflow.core.operation_table import detail
-from eventflow.core.operations.child import MAX_PAYLOAD_BYTES
 from eventflow.core.scope import Scope
 from eventflow.core.state import ExecutionState
 from eventflow.core.updates import updater
@@ -26,6 +25,7 @@ from eventflow.errors import (
     SuspendExecution,
 )
 from eventflow.events.enums import OperationAction, OperationStatus, OperationSubType, OperationType
+from eventflow.events.limits import MAX_INVOKE_PAYLOAD_BYTES
 from eventflow.serdes import DEFAULT_SERDES, SerDes, deserialize, serialize
 
 _ERRORS: dict[str, type[InvokeError]] = {
@@ -58,10 +58,10 @@ def invoke_plan(
     )
     if entry is None:
         data = serialize(payload_serdes or DEFAULT_SERDES, payload, op_id, state.arn)
-        if len(data) > MAX_PAYLOAD_BYTES // 4 and len(data.encode()) > MAX_PAYLOAD_BYTES:
+        if len(data) > MAX_INVOKE_PAYLOAD_BYTES // 4 and len(data.encode()) > MAX_INVOKE_PAYLOAD_BYTES:
             raise PayloadTooLargeError(
                 f"the payload of invoke {name or op_id} ({function_name}) is {len(data.encode())} bytes; "
-                f"the service takes at most {MAX_PAYLOAD_BYTES}"
+                f"the service takes at most {MAX_INVOKE_PAYLOAD_BYTES}"
             )
         update = updater(
             op_id, scope.parent_id, name, OperationType.CHAINED_INVOKE, OperationSubType.CHAINED_INVOKE
