@@ -283,8 +283,9 @@ class HttpServer:
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with sock.makefile("rb") as reader:
-                while self._serve_one(sock, reader):
-                    pass
+                first = True
+                while self._serve_one(sock, reader, keep_alive=not first):
+                    first = False
         except OSError:  # reset by the peer, shut down by `_shed_idle` or `server_close`
             pass
         except Exception:
@@ -299,12 +300,15 @@ class HttpServer:
             if sock in self._open:
                 self._open[sock] = idle
 
-    def _serve_one(self, sock: socket.socket, reader: BinaryIO) -> bool:
-        """Read one request and answer it; False when the connection is to be closed."""
+    def _serve_one(self, sock: socket.socket, reader: BinaryIO, *, keep_alive: bool) -> bool:
+        """Read one request and answer it; False when the connection is to be closed. Only a keep-alive
+        connection waiting for its next request is idle (and may be shed at the bound): a new one whose
+        first request has not arrived yet is as busy as one inside a request."""
         limits = self.limits
         too_long = ProtocolError(414, "RequestUriTooLongException", "the request line is too long")
         sock.settimeout(limits.idle_timeout)
-        self._set_idle(sock, True)
+        if keep_alive:
+            self._set_idle(sock, True)
         try:
             line = b""
             for _ in range(_MAX_BLANK_LINES + 1):
