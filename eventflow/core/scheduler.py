@@ -53,7 +53,8 @@ GATHER_SECONDS = 0.001
 so that their updates share the call: bounded, and only while such items are busy."""
 
 START_LINGER_SECONDS = 0.05
-"""How long an at-least-once step's START may wait for the step's completion before it is sent alone.
+"""The period of the linger timer: an at-least-once step's START still waiting for the step's completion
+after one to two periods is sent alone.
 
 Long enough that a step doing a few round trips of its own (10 ms of I/O) sends START with its completion;
 short enough that a long attempt is on record almost at once."""
