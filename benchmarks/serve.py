@@ -22,21 +22,11 @@ from typing import Any
 
 from eventflow.events.enums import OperationAction, OperationType
 from eventflow.local import LocalService, VirtualClock
+from eventflow.local.client import lambda_client
 from eventflow.local.http import LocalHttpServer
 
 
-def boto3_client(url: str) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "lambda",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-        config=Config(retries={"max_attempts": 1}),
-    )
+boto3_client = lambda_client
 
 
 def percentile(values: list[float], q: float) -> float:

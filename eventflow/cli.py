@@ -392,17 +392,9 @@ def _writer_endpoint(args: argparse.Namespace) -> str | None:
 
 
 def _client(endpoint: str) -> Any:
-    import boto3
-    from botocore.config import Config
+    from eventflow.local.client import lambda_client
 
-    return boto3.client(
-        "lambda",
-        endpoint_url=endpoint,
-        region_name=os.environ.get("AWS_REGION", "us-east-1"),
-        aws_access_key_id="eventflow",
-        aws_secret_access_key="eventflow",
-        config=Config(retries={"max_attempts": 1}),
-    )
+    return lambda_client(endpoint)
 
 
 @contextlib.contextmanager

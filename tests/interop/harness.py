@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 from aws_durable_execution_sdk_python import durable_execution as official_durable_execution
 from aws_durable_execution_sdk_python.execution import (
     DurableExecutionInvocationInput,
@@ -29,26 +28,17 @@ from aws_durable_execution_sdk_python.lambda_service import (
     OperationUpdate,
     StateOutput,
 )
-from botocore.config import Config
 
 from eventflow.backends.base import CheckpointResult, StatePage
 from eventflow.events.emitted import AnyUpdate
 from eventflow.handler import DurableHandler
 from eventflow.local import LocalService, VirtualClock
+from eventflow.local.client import lambda_client
 from eventflow.local.http import LocalHttpServer
 from eventflow.local.model import LocalExecution
 from eventflow.serdes import SerDes
 
-
-def boto3_lambda(url: str) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}),
-    )
+boto3_lambda = lambda_client
 
 
 @contextmanager

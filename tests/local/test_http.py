@@ -13,9 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from eventflow import durable_execution
@@ -23,18 +21,10 @@ from eventflow.backends.aws import LambdaBackend
 from eventflow.events.enums import OperationAction, OperationStatus, OperationType
 from eventflow.events.wire import CallbackOptions, Operation, OperationUpdate, WaitOptions
 from eventflow.local import LocalService, VirtualClock
+from eventflow.local.client import lambda_client
 from eventflow.local.http import LocalHttpServer
 
-
-def client(url: str) -> Any:
-    return boto3.client(
-        "lambda",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}),
-    )
+client = lambda_client  # a lambda client as users make one, at the test server's URL, without retries
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-from botocore.config import Config
+from eventflow.local.client import lambda_client
 
 
 @dataclass
@@ -82,13 +81,4 @@ def request(method: str, path: str, body: bytes = b"", headers: dict[str, str] |
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
-def boto3_client(url: str) -> Any:
-    """A ``lambda`` client as a user makes one, pointed at the local service, without retries."""
-    return boto3.client(
-        "lambda",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}),
-    )
+boto3_client = lambda_client  # a lambda client as a user makes one, at the local service, without retries
