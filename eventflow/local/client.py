@@ -13,8 +13,9 @@ from typing import Any
 __all__ = ["lambda_client"]
 
 
-def lambda_client(endpoint: str, *, max_attempts: int = 1) -> Any:
-    """A ``lambda`` client that talks to ``endpoint`` (e.g. ``http://127.0.0.1:9000``)."""
+def lambda_client(endpoint: str, *, max_attempts: int = 1, read_timeout: float = 60) -> Any:
+    """A ``lambda`` client that talks to ``endpoint`` (e.g. ``http://127.0.0.1:9000``); ``read_timeout``
+    bounds one answer (a RequestResponse Invoke waits for the execution's end)."""
     import boto3
     from botocore.config import Config
 
@@ -24,5 +25,5 @@ def lambda_client(endpoint: str, *, max_attempts: int = 1) -> Any:
         region_name=os.environ.get("AWS_REGION", "us-east-1"),
         aws_access_key_id="eventflow",
         aws_secret_access_key="eventflow",
-        config=Config(retries={"max_attempts": max_attempts}),
+        config=Config(retries={"max_attempts": max_attempts}, read_timeout=read_timeout),
     )

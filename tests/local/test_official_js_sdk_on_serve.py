@@ -14,14 +14,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
+
+from .serve_process import run, serving
 
 JS = Path(__file__).resolve().parent.parent / "js"
 RIC = "node node_modules/aws-lambda-ric/bin/index.mjs"
@@ -50,32 +49,10 @@ def lam(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         for name in names
     )
     (root / "eventflow.toml").write_text(config)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "eventflow", "serve", "--config", "eventflow.toml", "--port", "0",
-         "--memory", "--virtual-clock"],
-        cwd=root, stdout=subprocess.PIPE, text=True,
-    )
-    assert proc.stdout is not None
-    url = proc.stdout.readline().split(" on ")[1].split(" ")[0]
-    client = boto3.client(
-        "lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="t",
-        aws_secret_access_key="t", config=Config(retries={"max_attempts": 1}, read_timeout=300),
-    )
-    client.root = root
-    try:
+    with serving(root) as client:
         yield client
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
-def run(lam: Any, name: str, payload: Any, execution_name: str | None = None) -> tuple[Any, str]:
-    extra = {"DurableExecutionName": execution_name} if execution_name else {}
-    answer = lam.invoke(FunctionName=name, Payload=json.dumps(payload), **extra)
-    arn = answer["ResponseMetadata"]["HTTPHeaders"]["x-amz-durable-execution-arn"]
-    body = json.loads(answer["Payload"].read())
-    assert "FunctionError" not in answer, body
-    return body, arn
 
 
 def history(lam: Any, arn: str) -> list[dict[str, Any]]:
