@@ -8,12 +8,11 @@ when a replay finds the batch recorded as ended.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from test_map_parallel import run  # the same run on the local service, recorded
 
 from eventflow import AsyncDurableContext, DurableContext
 from eventflow.batch import (
@@ -30,37 +29,6 @@ from eventflow.batch import (
 )
 from eventflow.errors import BatchCompletionError, InvalidInputError
 from eventflow.events.enums import ExecutionStatus
-from eventflow.handler import DurableHandler
-from eventflow.local import LocalExecution, LocalService
-from eventflow.testing import RecordingBackend
-
-
-@dataclass
-class Run:
-    service: LocalService
-    recorder: RecordingBackend
-    execution: LocalExecution
-    handler: DurableHandler
-
-    @property
-    def result(self) -> Any:
-        return json.loads(self.execution.result or "null")
-
-    def replay(self) -> tuple[dict[str, Any], RecordingBackend]:
-        """Invoke once more over the whole recorded history, checkpointing into a fresh recorder."""
-        recorder = RecordingBackend(self.service)
-        handler = DurableHandler(self.handler.fn, recorder)
-        return handler(self.service.invocation_input(self.execution), None), recorder
-
-
-def run(fn: Callable[[Any, Any], Any]) -> Run:
-    service = LocalService()
-    recorder = RecordingBackend(service)
-    handler = DurableHandler(fn, recorder)
-    service.register("fn", handler)
-    execution = service.start_execution("fn", None)
-    service.run(execution.arn)
-    return Run(service, recorder, execution, handler)
 
 
 def projection(result: BatchResult[Any]) -> dict[str, Any]:
