@@ -23,7 +23,7 @@ from eventflow.core.operations.callback import Callback
 from eventflow.core.operations.compensation import CompensationSummary
 from eventflow.core.operations.step import StepContext, open_step, run_step
 from eventflow.core.scheduler import GATHER_SECONDS
-from eventflow.core.scope import Scope, running_step
+from eventflow.core.scope import Scope, running_in_thread
 from eventflow.core.state import ExecutionState
 from eventflow.errors import SuspendExecution
 from eventflow.events.emitted import AnyUpdate
@@ -77,11 +77,11 @@ class SyncDriver:
                 checkpoints.deferrals += 1
                 if not checkpoints.timer_armed:
                     self._arm(effect.linger)
-            running = running_step.set(effect.arg)  # durable calls from the step's code are refused
+            running_in_thread.step = effect.arg  # durable calls from the step's code are refused
             try:
                 result = effect.fn(effect.arg)
             finally:
-                running_step.reset(running)
+                running_in_thread.step = None
             # A step function's usual result is a plain value: skip the call that rules out awaitables.
             return result if type(result) in PLAIN_RESULTS else _not_awaitable(result, effect.fn)
         if type(effect) is Enter:

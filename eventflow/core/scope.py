@@ -1,13 +1,15 @@
 """One context's id namespace: its parent operation and its counter (PROTOCOL.md §3).
 
 Every durable operation takes its id here, so this is also where one called from inside a step's function
-is refused (`DurableCallInStepError`): the front-ends' drivers set `running_step` around the step's code,
-per thread and per asyncio task (a context variable), so map items on worker threads and concurrent tasks
-each see only their own.
+is refused (`DurableCallInStepError`): the front-ends' drivers mark the step whose code runs, the sync
+driver per thread (`running_in_thread`: two attribute stores per step, where a context variable's set and
+reset cost several times more) and the async driver per task (`running_step`, a context variable), so map
+items on worker threads and concurrent tasks each see only their own.
 """
 
 from __future__ import annotations
 
+import threading
 from contextvars import ContextVar
 from typing import Any
 
@@ -15,12 +17,19 @@ from eventflow.errors import DurableCallInStepError
 from eventflow.ids import child_id
 
 running_step: ContextVar[Any] = ContextVar("eventflow_running_step", default=None)
-"""The `StepContext` of the step whose function runs in this thread or task, if any."""
+"""The `StepContext` of the step whose function runs in this asyncio task, if any (the async driver's)."""
+
+
+class _RunningInThread(threading.local):
+    step: Any = None  # the `StepContext` of the step whose function runs in this thread (the sync driver's)
+
+
+running_in_thread = _RunningInThread()
 
 
 def refuse_in_step() -> None:
     """Raise `DurableCallInStepError` if a step's function is running here."""
-    step = running_step.get()
+    step = running_in_thread.step or running_step.get()
     if step is not None:
         raise DurableCallInStepError(step.name, step.operation_id)
 
@@ -35,7 +44,7 @@ class Scope:
         self.counter = 0
 
     def next_id(self) -> str:
-        if running_step.get() is not None:
+        if running_in_thread.step is not None or running_step.get() is not None:
             refuse_in_step()
         self.counter += 1
         return child_id(self.parent_id, self.counter)
@@ -52,7 +61,7 @@ class VirtualScope(Scope):
         self.prefix = prefix
 
     def next_id(self) -> str:
-        if running_step.get() is not None:
+        if running_in_thread.step is not None or running_step.get() is not None:
             refuse_in_step()
         self.counter += 1
         return child_id(self.prefix, self.counter)
