@@ -46,7 +46,10 @@ from __future__ import annotations
 from eventflow.core.batching import MAX_BATCH_BYTES, first_batch_length, update_size
 from eventflow.errors import CheckpointError
 from eventflow.events.emitted import AnyUpdate
-from eventflow.events.limits import pairs
+from eventflow.events.enums import OperationAction
+from eventflow.events.limits import PAIRABLE_TYPES
+
+_START = OperationAction.START
 
 GATHER_SECONDS = 0.001
 """How long the maker of a call waits for other items running side by side to reach their own flushes,
@@ -120,9 +123,11 @@ class CheckpointScheduler:
         count = len(pending)
         if count == 2:  # a START and its completion, the common call: legal unless too big or not a pair
             first, second = pending
-            if not (
+            if not (  # `limits.pairs`, inlined: once per step
                 first.id == second.id
-                and pairs(first.action, second)
+                and first.action is _START
+                and second.action is not _START
+                and first.type in PAIRABLE_TYPES
                 and update_size(first) + update_size(second) <= MAX_BATCH_BYTES
             ):
                 count = first_batch_length(pending)

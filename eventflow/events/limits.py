@@ -50,13 +50,12 @@ PAIRABLE_TYPES: Final = frozenset({OperationType.STEP, OperationType.CONTEXT})
 """The types whose START may travel in one batch with the completion that follows it."""
 
 
+_START = OperationAction.START  # a module constant: an Enum attribute look-up costs ~75 ns, per update
+
+
 def pairs(previous: OperationAction, update: AnyUpdate) -> bool:
     """Whether `update` may follow an update with action `previous` for the same id in one batch."""
-    return (
-        previous is OperationAction.START
-        and update.action is not OperationAction.START
-        and update.type in PAIRABLE_TYPES
-    )
+    return previous is _START and update.action is not _START and update.type in PAIRABLE_TYPES
 
 
 def batch_refusal(updates: Sequence[AnyUpdate]) -> str | None:
