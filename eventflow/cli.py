@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import json
 import os
 import sys
@@ -25,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from eventflow.errors import DurableError
+from eventflow.errors import DurableError, InvalidInputError
 from eventflow.events.enums import ExecutionStatus
 from eventflow.events.history import Event
 from eventflow.events.wire import ErrorObject
@@ -50,23 +49,17 @@ class CliError(Exception):
 
 
 def load_handler(spec: str) -> tuple[str, Callable[..., Any]]:
-    """``MODULE:ATTRIBUTE`` -> (attribute name, the callable). The current directory is importable."""
+    """``MODULE:ATTRIBUTE`` -> (attribute name, the callable), imported as `eventflow replay --handler`
+    imports it (`eventflow.testing.commands.load_handler`; the current directory is importable)."""
     module_name, sep, attribute = spec.partition(":")
     if not sep or not module_name or not attribute:
         raise CliError(f"expected MODULE:HANDLER (e.g. app.flows:handler), got {spec!r}")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    from eventflow.testing.commands import load_handler as load
+
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise CliError(f"cannot import module {module_name!r}: {exc}") from None
-    target: Any = module
-    for part in attribute.split("."):
-        if not hasattr(target, part):
-            raise CliError(f"module {module_name!r} has no attribute {attribute!r}")
-        target = getattr(target, part)
-    if not callable(target):
-        raise CliError(f"{spec} is not callable")
+        target = load(spec)
+    except InvalidInputError as exc:
+        raise CliError(str(exc)) from None
     return attribute.split(".")[-1], target
 
 
